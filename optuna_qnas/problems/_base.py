@@ -1,0 +1,38 @@
+"""A benchmark problem: a named, seedable define-by-run objective."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from dataclasses import field
+from typing import Any
+from typing import Callable
+from typing import Sequence
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A named optimisation problem for studies and comparisons.
+
+    Args:
+        name:
+            Registry name, e.g. ``"nasbench201-cifar10"``.
+        make_objective:
+            ``seed -> objective``; the objective is define-by-run (``trial -> value(s)``). The
+            seed fixes every random choice of the problem (noise, data splits, weight init) so
+            that two runs with the same seed and the same proposals give the same values.
+        directions:
+            One ``"minimize"``/``"maximize"`` per objective value.
+        description:
+            One line for ``optuna-qnas compare --list``.
+        optimum:
+            The best attainable value where known (tabular benchmarks), else ``None``.
+        attrs:
+            Anything else worth recording in the study's user attributes.
+    """
+
+    name: str
+    make_objective: Callable[[int], Callable[[Any], float | Sequence[float]]]
+    directions: tuple[str, ...] = ("maximize",)
+    description: str = ""
+    optimum: float | None = None
+    attrs: dict[str, Any] = field(default_factory=dict)

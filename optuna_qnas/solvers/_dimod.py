@@ -1,0 +1,213 @@
+"""Adapter from any ``dimod.Sampler`` (or composite) to the QUBO solver protocol, and presets.
+
+D-Wave's SDKs are imported lazily: ``import optuna_qnas`` does not import dimod.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+import numpy as np
+
+from optuna_qnas._qubo import QUBO
+from optuna_qnas.solvers._base import SolverResult
+
+
+def qubo_to_bqm(qubo: QUBO) -> Any:
+    """``QUBO`` -> ``dimod.BinaryQuadraticModel`` over variables ``0..n-1``."""
+    import dimod
+
+    n = qubo.num_variables
+    rows, cols = np.nonzero(qubo.quadratic)
+    bqm = dimod.BinaryQuadraticModel.from_numpy_vectors(
+        qubo.linear, (rows, cols, qubo.quadratic[rows, cols]), qubo.offset, dimod.BINARY
+    )
+    # Keep isolated all-zero variables so that every sample has n entries in order.
+    bqm.add_variables_from((i, 0.0) for i in range(n) if i not in bqm.variables)
+    return bqm
+
+
+def sampleset_to_array(sampleset: Any, n: int) -> np.ndarray:
+    """``dimod.SampleSet`` -> samples of shape ``(m, n)`` ordered by variable label ``0..n-1``."""
+    if n == 0:
+        return np.zeros((len(sampleset), 0), dtype=np.int8)
+    arr = np.asarray(sampleset.record.sample, dtype=np.int8)
+    labels = list(sampleset.variables)
+    order = np.argsort(np.asarray(labels, dtype=int))
+    out = arr[:, order]
+    # Spin-valued samplers return -1/+1; map to 0/1.
+    return ((out + 1) // 2).astype(np.int8) if out.min(initial=0) < 0 else out
+
+
+class DimodSolver:
+    """Minimise QUBOs with any ``dimod.Sampler``: simulated annealing, tabu, a QPU through
+    ``EmbeddingComposite(DWaveSampler())``, Leap's hybrid solver, ``MockDWaveSampler`` ...
+
+    Args:
+        sampler:
+            The dimod sampler or composite. Keyword arguments it does not declare in
+            ``sampler.parameters`` are not passed (``num_reads`` for the hybrid solver, say).
+        num_reads:
+            Reads per solve (where the sampler takes ``num_reads``). At least ``num_samples``
+            reads are always requested.
+        sample_kwargs:
+            Extra keyword arguments for ``sampler.sample`` (``num_sweeps``, ``chain_strength``,
+            ``time_limit`` ...).
+    """
+
+    def __init__(self, sampler: Any, *, num_reads: int = 64, sample_kwargs: dict[str, Any] | None = None) -> None:
+        if not hasattr(sampler, "sample"):
+            raise ValueError(
+                f"DimodSolver needs a dimod.Sampler (an object with .sample(bqm)); got {type(sampler).__name__}."
+            )
+        if not isinstance(num_reads, (int, np.integer)) or isinstance(num_reads, bool) or num_reads < 1:
+            raise ValueError(f"num_reads must be a positive integer; got {num_reads!r}.")
+        self.sampler = sampler
+        self.num_reads = int(num_reads)
+        self.sample_kwargs = dict(sample_kwargs or {})
+
+    @property
+    def max_variables(self) -> int | None:
+        props = getattr(self.sampler, "properties", {}) or {}
+        value = props.get("maximum_number_of_variables")
+        return int(value) if value is not None else None
+
+    def __repr__(self) -> str:
+        return f"DimodSolver({type(self.sampler).__name__}, num_reads={self.num_reads})"
+
+    def solve(self, qubo: QUBO, num_samples: int, seed: int | None = None) -> SolverResult:
+        n = qubo.num_variables
+        if n == 0:
+            return SolverResult(np.zeros((1, 0), dtype=np.int8), np.array([qubo.offset]), {})
+        bqm = qubo_to_bqm(qubo)
+        params = getattr(self.sampler, "parameters", {}) or {}
+        kwargs: dict[str, Any] = {}
+        if "num_reads" in params:
+            kwargs["num_reads"] = max(self.num_reads, int(num_samples))
+        if "seed" in params and seed is not None:
+            kwargs["seed"] = int(seed) % (2**32)
+        if "return_embedding" in params:
+            kwargs["return_embedding"] = True
+        kwargs.update(self.sample_kwargs)
+        start = time.perf_counter()
+        sampleset = self.sampler.sample(bqm, **kwargs)
+        elapsed = time.perf_counter() - start
+        xs = sampleset_to_array(sampleset, n)
+        info: dict[str, Any] = {"solver": type(self.sampler).__name__, "solve_seconds": round(elapsed, 6)}
+        info.update(_sampleset_stats(sampleset))
+        return SolverResult.from_samples(qubo, xs, num_samples, info)
+
+
+def _sampleset_stats(sampleset: Any) -> dict[str, Any]:
+    """Embedding and timing statistics that a QPU (or its mock) reports, JSON-serialisable."""
+    stats: dict[str, Any] = {"num_reads_returned": int(sampleset.record.num_occurrences.sum())}
+    names = sampleset.record.dtype.names or ()
+    if "chain_break_fraction" in names:
+        cbf = np.asarray(sampleset.record.chain_break_fraction, dtype=float)
+        stats["chain_break_fraction_mean"] = float(cbf.mean())
+        stats["chain_break_fraction_max"] = float(cbf.max())
+    info = sampleset.info or {}
+    ctx = info.get("embedding_context") or {}
+    embedding = ctx.get("embedding")
+    if embedding:
+        lengths = [len(chain) for chain in embedding.values()]
+        stats["num_physical_qubits"] = int(sum(lengths))
+        stats["max_chain_length"] = int(max(lengths))
+        stats["mean_chain_length"] = float(np.mean(lengths))
+        if ctx.get("chain_strength") is not None:
+            stats["chain_strength"] = float(ctx["chain_strength"])
+    timing = info.get("timing")
+    if isinstance(timing, dict):
+        for key in ("qpu_access_time", "qpu_sampling_time", "qpu_anneal_time_per_sample"):
+            if key in timing:
+                stats[key] = float(timing[key])
+    if "run_time" in info:
+        stats["run_time"] = float(info["run_time"])
+    return stats
+
+
+_PRESETS = ("simulated_annealing", "tabu", "steepest_descent", "exact", "qpu", "hybrid")
+_ALIASES = {"sa": "simulated_annealing", "neal": "simulated_annealing", "greedy": "steepest_descent"}
+
+
+def make_solver(name: str = "simulated_annealing", *, num_reads: int = 64, **sample_kwargs: Any) -> DimodSolver:
+    """A ``DimodSolver`` from a preset name.
+
+    Args:
+        name:
+            ``"simulated_annealing"`` (default, local, dwave-samplers), ``"tabu"``,
+            ``"steepest_descent"``, ``"exact"`` (brute force, for tests, <= ~20 bits),
+            ``"qpu"`` (``EmbeddingComposite(DWaveSampler())``, needs D-Wave credentials) or
+            ``"hybrid"`` (``LeapHybridSampler``, needs D-Wave credentials).
+        num_reads:
+            Reads per solve.
+        sample_kwargs:
+            Passed to ``sampler.sample``.
+
+    .. note:: ``"qpu"`` and ``"hybrid"`` require ``dwave-system`` (``pip install optuna-qnas[dwave]``)
+       and a Leap token (``DWAVE_API_TOKEN`` or ``dwave config create``).
+    """
+    if not isinstance(name, str):
+        raise ValueError(f"solver must be a preset name or a solver object; got {type(name).__name__}.")
+    key = _ALIASES.get(name.lower(), name.lower())
+    if key not in _PRESETS:
+        raise ValueError(
+            f"Unknown solver {name!r}. Use one of {', '.join(_PRESETS)}, or pass a dimod.Sampler / "
+            "an object with solve(qubo, num_samples, seed)."
+        )
+    if key in ("simulated_annealing", "tabu", "steepest_descent"):
+        import dwave.samplers as ds
+
+        cls = {
+            "simulated_annealing": ds.SimulatedAnnealingSampler,
+            "tabu": ds.TabuSampler,
+            "steepest_descent": ds.SteepestDescentSampler,
+        }[key]
+        if key == "tabu":
+            # Tabu's default 100 ms budget per read dominates a trial; a short budget finds the
+            # optimum of sampler-sized QUBOs (tens of bits) just as well.
+            sample_kwargs.setdefault("timeout", 20)
+        return DimodSolver(cls(), num_reads=num_reads, sample_kwargs=sample_kwargs)
+    if key == "exact":
+        import dimod
+
+        return DimodSolver(dimod.ExactSolver(), num_reads=num_reads, sample_kwargs=sample_kwargs)
+    return DimodSolver(_cloud_sampler(key), num_reads=num_reads, sample_kwargs=sample_kwargs)
+
+
+def _cloud_sampler(key: str) -> Any:
+    """Build the QPU or hybrid sampler, turning any credential/connection failure into one clear error."""
+    try:
+        from dwave.system import DWaveSampler
+        from dwave.system import EmbeddingComposite
+        from dwave.system import LeapHybridSampler
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError(
+            f"The {key!r} solver needs dwave-system: pip install 'optuna-qnas[dwave]'."
+        ) from exc
+    if not _dwave_token_configured():
+        raise ValueError(
+            f"The {key!r} solver needs a D-Wave Leap API token: set the DWAVE_API_TOKEN environment "
+            "variable or run `dwave config create`. Use solver='simulated_annealing' to run locally."
+        )
+    try:
+        return EmbeddingComposite(DWaveSampler()) if key == "qpu" else LeapHybridSampler()
+    except Exception as exc:  # noqa: BLE001 - the cloud client raises many types; report one
+        # Never include the exception text: some cloud errors echo the request, token included.
+        raise RuntimeError(
+            f"Could not connect to D-Wave Leap for the {key!r} solver ({type(exc).__name__}). Check "
+            "DWAVE_API_TOKEN / `dwave config inspect` and your network, or use solver='simulated_annealing'."
+        ) from None
+
+
+def _dwave_token_configured() -> bool:
+    if os.environ.get("DWAVE_API_TOKEN"):
+        return True
+    try:
+        from dwave.cloud.config import load_config
+
+        return bool(load_config().get("token"))
+    except Exception:  # noqa: BLE001 - a broken config file counts as no token
+        return False

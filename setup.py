@@ -1,0 +1,20 @@
+"""Package discovery only; all metadata is in pyproject.toml.
+
+``integrations/`` sits at the top of the repository (as in optuna-integration) and is installed
+as ``optuna_qnas.integrations``; ``[tool.setuptools.packages.find]`` cannot map a folder to a
+different package name, so the list is built here.
+"""
+
+from setuptools import find_packages
+from setuptools import setup
+
+packages = find_packages(include=["optuna_qnas", "optuna_qnas.*"])
+packages += [
+    "optuna_qnas." + name
+    for name in find_packages(include=["integrations", "integrations.*"])
+]
+setup(
+    packages=packages,
+    package_dir={"optuna_qnas.integrations": "integrations"},
+    package_data={"optuna_qnas.integrations": ["optunahub/**/*.md", "optunahub/**/LICENSE"]},
+)

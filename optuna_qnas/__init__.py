@@ -1,0 +1,45 @@
+"""optuna-qnas: quantum-enhanced neural architecture search for Optuna.
+
+The samplers encode an Optuna search space into bits, learn a quadratic model of the objective
+(a QUBO, the cost Hamiltonian) and minimise it with an annealer (simulated, D-Wave QPU, Leap
+hybrid) or a gate-model algorithm (QAOA, VQE, Grover adaptive search on qiskit-aer).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from optuna_qnas._qubo import QUBO
+from optuna_qnas._qubo import SearchSpaceEncoding
+from optuna_qnas.samplers import QuantumAnnealingSampler
+from optuna_qnas.samplers import QUBOSampler
+
+
+__version__ = "0.1.0"
+
+# Gate-model samplers import qiskit lazily (PEP 562), so `import optuna_qnas` stays light.
+_LAZY = {
+    "QAOASampler": "optuna_qnas.samplers._gate",
+    "VQESampler": "optuna_qnas.samplers._gate",
+    "GroverSampler": "optuna_qnas.samplers._gate",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'optuna_qnas' has no attribute {name!r}")
+
+
+__all__ = [
+    "GroverSampler",
+    "QAOASampler",
+    "QUBO",
+    "QUBOSampler",
+    "QuantumAnnealingSampler",
+    "SearchSpaceEncoding",
+    "VQESampler",
+    "__version__",
+]

@@ -1,0 +1,475 @@
+"""The Optuna glue: a ``BaseSampler`` that learns a QUBO of the objective and minimises it.
+
+One proposal (DESIGN.md): trials -> bits -> surrogate fit -> Thompson draw (a QUBO) + encoding
+penalties -> solver -> lowest distinct samples -> first one that is not an evaluated or running
+configuration -> decode -> parameter values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from collections.abc import Mapping
+from collections.abc import Sequence
+import json
+import math
+import time
+from typing import Any
+from typing import TYPE_CHECKING
+
+import numpy as np
+import optuna
+from optuna.distributions import BaseDistribution
+from optuna.distributions import CategoricalDistribution
+from optuna.distributions import FloatDistribution
+from optuna.distributions import IntDistribution
+from optuna.samplers import BaseSampler
+from optuna.samplers import RandomSampler
+from optuna.samplers._base import _INDEPENDENT_SAMPLING_WARNING_TEMPLATE
+from optuna.search_space import IntersectionSearchSpace
+from optuna.study import StudyDirection
+from optuna.trial import FrozenTrial
+from optuna.trial import TrialState
+
+from optuna_qnas._qubo._encoding import DEFAULT_FLOAT_BINS
+from optuna_qnas._qubo._encoding import DEFAULT_MAX_LEVELS
+from optuna_qnas._qubo._encoding import SearchSpaceEncoding
+from optuna_qnas._qubo._model import QUBO
+from optuna_qnas._qubo._surrogate import BayesianQuadraticRegression
+from optuna_qnas._qubo._surrogate import robust_standardize
+from optuna_qnas.solvers._base import SolverResult
+
+
+if TYPE_CHECKING:
+    from optuna.study import Study
+
+
+_logger = optuna.logging.get_logger(__name__)
+
+#: Namespace of the system attributes this sampler writes on trials.
+ATTR_PREFIX = "qnas:"
+SURROGATES = ("blr", "fm")
+_SUPPORTED = (CategoricalDistribution, IntDistribution, FloatDistribution)
+# Penalty schedule (RESEARCH.md, pitfall 1): start at a quarter of the largest single-bit energy
+# change of the model QUBO and double until most returned samples are valid codes. Strong
+# penalties build barriers that single-flip annealing cannot cross.
+_PENALTY_START = 0.25
+_PENALTY_MAX_DOUBLINGS = 6
+_PENALTY_TARGET_FEASIBLE = 0.8
+_MAX_THOMPSON_DRAWS = 3
+
+
+def _resolve_solver(solver: Any, num_reads: int | None) -> Any:
+    from optuna_qnas.solvers._dimod import DimodSolver
+    from optuna_qnas.solvers._dimod import make_solver
+
+    kwargs = {} if num_reads is None else {"num_reads": num_reads}
+    if solver is None:
+        return make_solver("simulated_annealing", **kwargs)
+    if isinstance(solver, str):
+        return make_solver(solver, **kwargs)
+    if callable(getattr(solver, "solve", None)):
+        return solver
+    if callable(getattr(solver, "sample", None)):
+        return DimodSolver(solver, **kwargs)
+    raise ValueError(
+        f"solver must be a preset name (e.g. 'simulated_annealing', 'tabu', 'qpu', 'hybrid'), a "
+        f"dimod.Sampler, or an object with solve(qubo, num_samples, seed); got {type(solver).__name__}."
+    )
+
+
+def _check_positive_int(name: str, value: Any, minimum: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}.")
+    return int(value)
+
+
+class QUBOSampler(BaseSampler):
+    """Model-based sampler: a quadratic surrogate over encoded bits, minimised by a QUBO solver.
+
+    Each proposal fits a quadratic pseudo-Boolean model of the objective to the finished trials,
+    draws a QUBO from its posterior (Thompson sampling), adds the encoding penalties, and asks the
+    solver for its lowest distinct samples; the best one (by the drawn model) that is neither
+    evaluated nor running becomes the next trial. The first ``n_startup_trials`` proposals are a
+    space-filling design instead: every parameter level (so every bit, on and off) is used as
+    evenly as the budget allows.
+
+    Example:
+
+        .. code-block:: python
+
+            import optuna
+            from optuna_qnas import QUBOSampler
+
+            def objective(trial):
+                x = trial.suggest_int("x", -5, 5)
+                op = trial.suggest_categorical("op", ["conv", "pool", "skip"])
+                return x**2 + (op == "pool")
+
+            study = optuna.create_study(sampler=QUBOSampler(seed=0))
+            study.optimize(objective, n_trials=30)
+
+    Args:
+        solver:
+            ``None`` (local simulated annealing), a preset name (see
+            :func:`optuna_qnas.solvers.make_solver`), any ``dimod.Sampler`` or composite, or an
+            object with ``solve(qubo, num_samples, seed)`` (:class:`optuna_qnas.solvers.QUBOSolver`).
+        encoding:
+            ``None`` (a default per distribution), one of ``"one_hot"``, ``"domain_wall"``,
+            ``"binary"``, ``"unary"`` for every parameter, or ``{param_name: encoding}``.
+        surrogate:
+            ``"blr"`` (Bayesian quadratic regression, exact posterior draws), ``"fm"`` (a
+            factorization machine as in FMQA; needs torch), or a callable
+            ``pair_mask -> surrogate`` with ``fit(X, y, rng)``, ``sample_qubo(rng)``, ``mean_qubo()``.
+        n_startup_trials:
+            Trials proposed by the space-filling design before the model is used.
+        num_samples:
+            Distinct low-energy samples asked of the solver per proposal.
+        num_reads:
+            Reads per solve for dimod solvers built from a name or a ``dimod.Sampler``.
+        max_levels:
+            Integer/stepped grids wider than this are cut into bins (refined inside the bin).
+        float_bins:
+            Number of bins for continuous floats.
+        seed:
+            Seed for the random number generator; proposals are a function of the seed, the trial
+            number and the study's trials, so a restarted or another process reproduces them.
+        independent_sampler:
+            Samples parameters outside the relative search space (default ``RandomSampler``).
+        warn_independent_sampling:
+            Warn when a parameter is sampled by the independent sampler after the startup trials.
+    """
+
+    def __init__(
+        self,
+        *,
+        solver: Any = None,
+        encoding: str | Mapping[str, str] | None = None,
+        surrogate: str | Callable[[np.ndarray], Any] = "blr",
+        n_startup_trials: int = 10,
+        num_samples: int = 16,
+        num_reads: int | None = None,
+        max_levels: int = DEFAULT_MAX_LEVELS,
+        float_bins: int = DEFAULT_FLOAT_BINS,
+        seed: int | None = None,
+        independent_sampler: BaseSampler | None = None,
+        warn_independent_sampling: bool = True,
+    ) -> None:
+        self._n_startup_trials = _check_positive_int("n_startup_trials", n_startup_trials, minimum=0)
+        self._num_samples = _check_positive_int("num_samples", num_samples)
+        if num_reads is not None:
+            _check_positive_int("num_reads", num_reads)
+        self._max_levels = _check_positive_int("max_levels", max_levels, minimum=2)
+        self._float_bins = _check_positive_int("float_bins", float_bins)
+        if isinstance(surrogate, str):
+            if surrogate not in SURROGATES:
+                raise ValueError(
+                    f"Unknown surrogate {surrogate!r}. Use one of {', '.join(SURROGATES)}, or a "
+                    "callable pair_mask -> surrogate."
+                )
+        elif not callable(surrogate):
+            raise ValueError(f"surrogate must be one of {SURROGATES} or a callable; got {surrogate!r}.")
+        self._surrogate = surrogate
+        # Validate the encoding names now (a typo should fail at construction, not at trial 11).
+        if encoding is not None:
+            from optuna_qnas._qubo._encoding import normalize_encoding_name
+
+            names = encoding.values() if isinstance(encoding, Mapping) else [encoding]
+            for name in names:
+                normalize_encoding_name(name)
+        self._encoding = encoding
+        self._solver = _resolve_solver(solver, num_reads)
+        if seed is not None and not isinstance(seed, (int, np.integer)):
+            raise ValueError(f"seed must be an int or None; got {seed!r}.")
+        self._seed = None if seed is None else int(seed)
+        self._base_seed = self._seed if self._seed is not None else int(np.random.randint(2**31 - 1))
+        self._independent_sampler = independent_sampler or RandomSampler(seed=seed)
+        self._warn_independent_sampling = bool(warn_independent_sampling)
+        self._search_space = IntersectionSearchSpace(include_pruned=True)
+
+    @property
+    def solver(self) -> Any:
+        return self._solver
+
+    def reseed_rng(self) -> None:
+        self._base_seed = int(np.random.randint(2**31 - 1))
+        self._independent_sampler.reseed_rng()
+
+    def _trial_rng(self, trial: FrozenTrial) -> np.random.RandomState:
+        # Derived from (seed, trial number) alone: independent of call history, so that another
+        # process or a restarted study proposes the same as the original run would have.
+        return np.random.RandomState([self._base_seed % (2**32), trial.number % (2**32), 0x51AB])
+
+    # ----- BaseSampler API ------------------------------------------------------------------------
+    def infer_relative_search_space(self, study: Study, trial: FrozenTrial) -> dict[str, BaseDistribution]:
+        space: dict[str, BaseDistribution] = {}
+        for name, dist in self._search_space.calculate(study, use_cache=True).items():
+            # Single-valued distributions need no bits; unknown distribution types go to the
+            # independent sampler (with the usual warning).
+            if isinstance(dist, _SUPPORTED) and not dist.single():
+                space[name] = dist
+        return space
+
+    def sample_relative(
+        self, study: Study, trial: FrozenTrial, search_space: dict[str, BaseDistribution]
+    ) -> dict[str, Any]:
+        if not search_space:
+            return {}
+        start = time.perf_counter()
+        rng = self._trial_rng(trial)
+        enc = SearchSpaceEncoding(
+            search_space, self._encoding, max_levels=self._max_levels, float_bins=self._float_bins
+        )
+        trials = study._get_trials(deepcopy=False, use_cache=True)
+        others = [t for t in trials if t.number != trial.number and all(n in t.params for n in search_space)]
+        seen = {tuple(enc.levels_of(t.params)) for t in others}
+        observed = [
+            t for t in others if t.state == TrialState.COMPLETE and t.values is not None
+        ]
+        info: dict[str, Any] = {}
+        if len(observed) < max(self._n_startup_trials, 2):
+            levels = self._space_filling(enc, others, seen, rng)
+            info["mode"] = "startup"
+            incumbent = None
+        else:
+            losses = self._losses(study, observed, rng)
+            X = np.stack([enc.encode(t.params) for t in observed])  # (n, n_bits)
+            levels, info = self._propose(enc, X, losses, seen, rng)
+            info["mode"] = "model"
+            incumbent = observed[int(np.argmin(losses))]
+        params = self._values(enc, levels, incumbent, rng)
+        info["sampler_seconds"] = round(time.perf_counter() - start, 6)
+        self._record(study, trial, info)
+        return params
+
+    def sample_independent(
+        self, study: Study, trial: FrozenTrial, param_name: str, param_distribution: BaseDistribution
+    ) -> Any:
+        if self._warn_independent_sampling and not param_distribution.single():
+            n_complete = len(study._get_trials(deepcopy=False, states=(TrialState.COMPLETE,), use_cache=True))
+            if n_complete >= self._n_startup_trials:
+                reason = (
+                    f"{type(param_distribution).__name__} is not supported by QUBOSampler"
+                    if not isinstance(param_distribution, _SUPPORTED)
+                    else "dynamic search space (the parameter is not in every trial)"
+                )
+                _logger.warning(
+                    _INDEPENDENT_SAMPLING_WARNING_TEMPLATE.format(
+                        param_name=param_name,
+                        trial_number=trial.number,
+                        independent_sampler_name=type(self._independent_sampler).__name__,
+                        sampler_name=type(self).__name__,
+                        fallback_reason=reason,
+                    )
+                )
+        return self._independent_sampler.sample_independent(study, trial, param_name, param_distribution)
+
+    def before_trial(self, study: Study, trial: FrozenTrial) -> None:
+        self._independent_sampler.before_trial(study, trial)
+
+    def after_trial(
+        self, study: Study, trial: FrozenTrial, state: TrialState, values: Sequence[float] | None
+    ) -> None:
+        self._independent_sampler.after_trial(study, trial, state, values)
+
+    # ----- internals ------------------------------------------------------------------------------
+    def _losses(self, study: Study, observed: list[FrozenTrial], rng: np.random.RandomState) -> np.ndarray:
+        """One loss per observed trial (lower is better): directions folded in, multi-objective
+        values scalarised, infinities clipped, constraint violations ranked below every feasible
+        value."""
+        signs = np.array([1.0 if d == StudyDirection.MINIMIZE else -1.0 for d in study.directions])
+        Y = np.array([t.values for t in observed], dtype=float) * signs  # (n, n_objectives)
+        for k in range(Y.shape[1]):
+            col = Y[:, k]
+            finite = np.isfinite(col)
+            if not finite.any():
+                Y[:, k] = 0.0
+                continue
+            lo, hi = col[finite].min(), col[finite].max()
+            span = hi - lo if hi > lo else 1.0
+            Y[:, k] = np.where(np.isposinf(col), hi + span, np.where(np.isneginf(col), lo - span, col))
+        if Y.shape[1] == 1:
+            loss = Y[:, 0]
+        else:
+            # Random Chebyshev scalarisation (ParEGO, Knowles 2006): a new weight vector per
+            # proposal, so that successive proposals cover the Pareto front.
+            lo, hi = Y.min(axis=0), Y.max(axis=0)
+            Z = (Y - lo) / np.where(hi > lo, hi - lo, 1.0)
+            w = rng.dirichlet(np.ones(Y.shape[1]))
+            loss = (Z * w).max(axis=1) + 0.05 * (Z * w).sum(axis=1)
+        violations = np.array(
+            [sum(max(0.0, float(c)) for c in t.constraints.values()) for t in observed], dtype=float
+        )
+        infeasible = violations > 0
+        if infeasible.any():
+            feasible_loss = loss[~infeasible]
+            top = feasible_loss.max() if feasible_loss.size else loss.max()
+            span = np.ptp(loss) if np.ptp(loss) > 0 else 1.0
+            loss = np.where(infeasible, top + span * (0.5 + violations / violations.max()), loss)
+        return loss
+
+    def _make_surrogate(self, enc: SearchSpaceEncoding) -> Any:
+        mask = enc.pair_mask()
+        if callable(self._surrogate):
+            return self._surrogate(mask)
+        if self._surrogate == "fm":
+            from optuna_qnas._qubo._fm import FactorizationMachine
+
+            return FactorizationMachine(mask)
+        return BayesianQuadraticRegression(mask)
+
+    def _propose(
+        self,
+        enc: SearchSpaceEncoding,
+        X: np.ndarray,
+        losses: np.ndarray,
+        seen: set[tuple[int, ...]],
+        rng: np.random.RandomState,
+    ) -> tuple[np.ndarray, dict[str, Any]]:
+        y = robust_standardize(losses)
+        model = self._make_surrogate(enc)
+        model.fit(X, y, rng)
+        penalty = enc.penalty()
+        exhausted = len(seen) >= enc.n_configurations
+        info: dict[str, Any] = {}
+        best: np.ndarray | None = None
+        for draw in range(_MAX_THOMPSON_DRAWS):
+            qubo = model.sample_qubo(rng)
+            result, strength = self._solve_with_penalty(qubo, penalty, enc, rng)
+            info = {"thompson_draws": draw + 1, "penalty_strength": strength, **result.info}
+            cand_levels = enc.decode_levels(result.samples)
+            # Rank the (repaired) candidates by the drawn model on their canonical codes: the
+            # penalty only guides the solver, the choice is made on valid configurations.
+            energies = qubo.energies(enc.encode_levels(cand_levels))
+            order = np.lexsort((np.arange(len(energies)), energies))
+            if best is None:
+                best = cand_levels[order[0]]
+            for rank, idx in enumerate(order):
+                if exhausted or tuple(int(v) for v in cand_levels[idx]) not in seen:
+                    info["candidate_rank"] = rank
+                    return cand_levels[idx], info
+        assert best is not None
+        if enc.n_configurations == math.inf:
+            # A binned parameter is refined inside its bin, so a seen level tuple still gives a
+            # new configuration.
+            info["repeated_levels"] = True
+            return best, info
+        # Every low-energy sample is already evaluated or running: change one parameter of the
+        # best candidate at a time until the configuration is new (Amplify-BBOpt does likewise).
+        info["mutated"] = True
+        return self._mutate_to_unseen(enc, best, seen, rng), info
+
+    def _solve_with_penalty(
+        self, qubo: QUBO, penalty: QUBO, enc: SearchSpaceEncoding, rng: np.random.RandomState
+    ) -> tuple[SolverResult, float]:
+        has_penalty = bool(np.any(penalty.linear) or np.any(penalty.quadratic))
+        strength = _PENALTY_START * float(np.max(qubo.max_flip_delta(), initial=0.0)) if has_penalty else 0.0
+        if has_penalty and strength <= 0:
+            strength = 1.0
+        result: SolverResult | None = None
+        for _ in range(_PENALTY_MAX_DOUBLINGS + 1):
+            result = self._solver.solve(qubo + penalty.scaled(strength), self._num_samples, int(rng.randint(2**31 - 1)))
+            if not has_penalty or result.samples.shape[0] == 0:
+                break
+            if enc.feasible(result.samples).mean() >= _PENALTY_TARGET_FEASIBLE:
+                break
+            strength *= 2.0
+        assert result is not None
+        if result.samples.shape[0] == 0:
+            raise RuntimeError(f"The solver {self._solver!r} returned no samples.")
+        return result, strength
+
+    def _mutate_to_unseen(
+        self, enc: SearchSpaceEncoding, levels: np.ndarray, seen: set[tuple[int, ...]], rng: np.random.RandomState
+    ) -> np.ndarray:
+        sizes = np.array([p.n_levels for p in enc.params])
+        movable = np.nonzero(sizes > 1)[0]
+        current = np.array(levels, dtype=np.int64)
+        for attempt in range(200):
+            cand = current.copy()
+            # One parameter at first, more as attempts fail (a neighbourhood may be exhausted).
+            n_change = 1 + attempt // 20
+            for k in rng.choice(movable, size=min(n_change, len(movable)), replace=False):
+                choices = [v for v in range(sizes[k]) if v != cand[k]]
+                cand[k] = choices[rng.randint(len(choices))]
+            if tuple(int(v) for v in cand) not in seen:
+                return cand
+        return current
+
+    def _space_filling(
+        self,
+        enc: SearchSpaceEncoding,
+        others: list[FrozenTrial],
+        seen: set[tuple[int, ...]],
+        rng: np.random.RandomState,
+    ) -> np.ndarray:
+        """Greedy covering design: each parameter takes one of its least-used levels so far
+        (random among ties), so that every level -- hence every bit, on and off -- is seen early."""
+        counts = [np.zeros(p.n_levels) for p in enc.params]
+        for t in others:
+            for k, lv in enumerate(enc.levels_of(t.params)):
+                counts[k][lv] += 1
+        for _ in range(50):
+            levels = np.array(
+                [int(rng.choice(np.flatnonzero(c == c.min()))) for c in counts], dtype=np.int64
+            )
+            if tuple(int(v) for v in levels) not in seen:
+                return levels
+        return self._mutate_to_unseen(enc, levels, seen, rng)
+
+    def _values(
+        self,
+        enc: SearchSpaceEncoding,
+        levels: np.ndarray,
+        incumbent: FrozenTrial | None,
+        rng: np.random.RandomState,
+    ) -> dict[str, Any]:
+        """Parameter values of a level tuple. A binned level is refined: half of the time near the
+        incumbent's value when the incumbent lies in the same bin (local refinement), else
+        uniformly inside the bin (RESEARCH.md, pitfall 4)."""
+        params: dict[str, Any] = {}
+        for k, p in enumerate(enc.params):
+            anchor = None
+            if p.is_binned and incumbent is not None and rng.rand() < 0.5:
+                if p.level_of(incumbent.params[p.name]) == levels[k]:
+                    anchor = incumbent.params[p.name]
+            params[p.name] = p.value_in_level(int(levels[k]), rng, anchor)
+        return params
+
+    def _record(self, study: Study, trial: FrozenTrial, info: dict[str, Any]) -> None:
+        try:
+            payload = json.loads(json.dumps(info, default=float))
+        except (TypeError, ValueError):
+            return
+        study._storage.set_trial_system_attr(trial._trial_id, ATTR_PREFIX + "proposal", payload)
+
+
+class QuantumAnnealingSampler(QUBOSampler):
+    """:class:`QUBOSampler` with a D-Wave (or simulated) annealer as the solver.
+
+    Example:
+
+        .. code-block:: python
+
+            import optuna
+            from optuna_qnas import QuantumAnnealingSampler
+
+            study = optuna.create_study(sampler=QuantumAnnealingSampler(seed=0))
+
+    Args:
+        solver:
+            ``"simulated_annealing"`` (default; local, from dwave-samplers), ``"tabu"``,
+            ``"steepest_descent"``, ``"exact"``, ``"qpu"`` (``EmbeddingComposite(DWaveSampler())``),
+            ``"hybrid"`` (``LeapHybridSampler``), or any ``dimod.Sampler``/composite, e.g.
+            ``EmbeddingComposite(MockDWaveSampler(...))``.
+        num_reads:
+            Annealing reads per proposal.
+        kwargs:
+            Everything else as in :class:`QUBOSampler` (keyword-only).
+
+    .. note:: ``"qpu"`` and ``"hybrid"`` need ``pip install optuna-qnas[dwave]`` and a D-Wave Leap
+       token (``DWAVE_API_TOKEN`` or ``dwave config create``); without one the constructor raises
+       a ``ValueError`` that says so.
+    """
+
+    def __init__(self, *, solver: Any = "simulated_annealing", num_reads: int = 64, **kwargs: Any) -> None:
+        super().__init__(solver=solver, num_reads=num_reads, **kwargs)

@@ -253,9 +253,13 @@ class ParamEncoding:
             bits[:] = (level >> np.arange(self.n_bits)) & 1
         return bits
 
+    def _rows(self, bits: np.ndarray) -> np.ndarray:
+        b = np.asarray(bits, dtype=np.int64)
+        return b.reshape(b.shape[0] if b.ndim == 2 else 1, self.n_bits)
+
     def decode_levels(self, bits: np.ndarray) -> np.ndarray:
         """Level indices of bitstrings of shape ``(m, n_bits)``, shape ``(m,)``; repairs infeasible codes."""
-        b = np.asarray(bits, dtype=np.int64).reshape(-1, self.n_bits)
+        b = self._rows(bits)
         m = b.shape[0]
         if self.n_bits == 0:
             return np.zeros(m, dtype=np.int64)
@@ -269,7 +273,7 @@ class ParamEncoding:
 
     def feasible(self, bits: np.ndarray) -> np.ndarray:
         """Whether each bitstring (shape ``(m, n_bits)``) is a valid code, shape ``(m,)`` bool."""
-        b = np.asarray(bits, dtype=np.int64).reshape(-1, self.n_bits)
+        b = self._rows(bits)
         if self.n_bits == 0 or self.encoding == "unary":
             return np.ones(b.shape[0], dtype=bool)
         if self.encoding == "one_hot":
@@ -381,6 +385,10 @@ class SearchSpaceEncoding:
     def encode(self, params: Mapping[str, Any]) -> np.ndarray:
         """Bits of a parameter dict, shape ``(n_bits,)``."""
         return self.encode_levels(self.levels_of(params))
+
+    def _rows(self, bits: np.ndarray) -> np.ndarray:
+        b = np.asarray(bits, dtype=np.int64)
+        return b.reshape(b.shape[0] if b.ndim == 2 else 1, self.n_bits)
 
     def decode_levels(self, bits: np.ndarray) -> np.ndarray:
         """Level indices of bitstrings ``(m, n_bits)`` -> ``(m, n_params)`` (repairing infeasible codes)."""

@@ -1,0 +1,106 @@
+from __future__ import annotations
+
+import dimod
+import numpy as np
+import pytest
+
+from optuna_qnas._qubo import QUBO
+from optuna_qnas.solvers import DimodSolver
+from optuna_qnas.solvers import make_solver
+from optuna_qnas.solvers import QUBOSolver
+from optuna_qnas.solvers._dimod import qubo_to_bqm
+from optuna_qnas.solvers._dimod import sampleset_to_array
+
+
+def _random_qubo(n: int, seed: int) -> QUBO:
+    rng = np.random.RandomState(seed)
+    return QUBO.from_dense(rng.normal(size=(n, n)))
+
+
+def test_bqm_round_trip_preserves_energies() -> None:
+    q = _random_qubo(6, 0)
+    bqm = qubo_to_bqm(q)
+    xs, e = q.brute_force()
+    ss = dimod.SampleSet.from_samples_bqm([dict(enumerate(x)) for x in xs], bqm)
+    back = sampleset_to_array(ss, 6)
+    np.testing.assert_allclose(q.energies(back), ss.record.energy)
+
+
+@pytest.mark.parametrize("name", ["simulated_annealing", "tabu", "exact", "sa"])
+def test_presets_find_the_brute_force_optimum(name: str) -> None:
+    hits = 0
+    for seed in range(10):
+        q = _random_qubo(12, seed)
+        _, e = q.brute_force()
+        solver = make_solver(name, num_reads=32)
+        assert isinstance(solver, QUBOSolver)
+        result = solver.solve(q, num_samples=5, seed=seed)
+        assert result.samples.shape[1] == 12 and len(result.samples) <= 5
+        assert len(np.unique(result.samples, axis=0)) == len(result.samples)
+        assert np.all(np.diff(result.energies) >= 0)
+        np.testing.assert_allclose(result.energies, q.energies(result.samples))
+        hits += np.isclose(result.energies[0], e.min())
+    assert hits >= 9, hits
+
+
+def test_seeded_solves_are_reproducible() -> None:
+    q = _random_qubo(20, 3)
+    a = make_solver().solve(q, 8, seed=7)
+    b = make_solver().solve(q, 8, seed=7)
+    np.testing.assert_array_equal(a.samples, b.samples)
+
+
+def test_mock_qpu_embedding_path_records_statistics() -> None:
+    from dwave.system import EmbeddingComposite
+    from dwave.system.testing import MockDWaveSampler
+
+    # RESEARCH.md pitfall 6: the default Chimera mock cannot embed a dense 30-variable QUBO; a
+    # Pegasus P16 mock can. Its inner solver is steepest descent: this tests the interface, the
+    # minor-embedding and the chain statistics, not solution quality.
+    mock = MockDWaveSampler(topology_type="pegasus", topology_shape=[16])
+    solver = DimodSolver(EmbeddingComposite(mock), num_reads=20)
+    q = _random_qubo(30, 4)
+    result = solver.solve(q, num_samples=5, seed=0)
+    assert result.samples.shape[1] == 30
+    info = result.info
+    assert info["num_physical_qubits"] >= 30
+    assert info["max_chain_length"] >= 2
+    assert 0.0 <= info["chain_break_fraction_mean"] <= 1.0
+    np.testing.assert_allclose(result.energies, q.energies(result.samples))
+
+
+@pytest.mark.parametrize("name", ["qpu", "hybrid"])
+def test_cloud_presets_without_credentials_fail_with_one_clear_error(
+    name: str, monkeypatch: pytest.MonkeyPatch, tmp_path
+) -> None:
+    monkeypatch.delenv("DWAVE_API_TOKEN", raising=False)
+    monkeypatch.setenv("DWAVE_CONFIG_FILE", str(tmp_path / "missing.conf"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    with pytest.raises(ValueError, match="DWAVE_API_TOKEN"):
+        make_solver(name)
+
+
+def test_cloud_connection_errors_never_echo_the_token(monkeypatch: pytest.MonkeyPatch) -> None:
+    secret = "DEV-fake0123456789abcdef-secret"
+    monkeypatch.setenv("DWAVE_API_TOKEN", secret)
+    # A non-routable endpoint on loopback: the client fails without leaving the machine.
+    monkeypatch.setenv("DWAVE_API_ENDPOINT", "http://127.0.0.1:9/sapi/v2/")
+    monkeypatch.setenv("DWAVE_API_REGION", "")
+    with pytest.raises(RuntimeError) as info:
+        make_solver("qpu")
+    assert secret not in str(info.value) and secret not in repr(info.value)
+    assert info.value.__cause__ is None and "simulated_annealing" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda: make_solver("annealing-ish"), "Unknown solver"),
+        (lambda: make_solver(3), "preset name"),
+        (lambda: make_solver("sa", num_reads=0), "num_reads"),
+        (lambda: DimodSolver(object()), "dimod.Sampler"),
+    ],
+)
+def test_bad_input(call, match: str) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ValueError, match=match):
+        call()

@@ -27,7 +27,14 @@ class Problem:
         optimum:
             The best attainable value where known (tabular benchmarks), else ``None``.
         attrs:
-            Anything else worth recording in the study's user attributes.
+            Anything else worth recording in the study's user attributes. Keys the comparison
+            tool reads: ``"target"`` (value for "trials to reach a target"), ``"log_scale"``
+            (plot values on a log axis).
+        make_integer_objective:
+            Optional ``seed -> objective`` over an *integer view* of the same search space
+            (every parameter an ``IntDistribution`` index), with the same values as
+            ``make_objective`` for the same configuration. CMA-ES searches this view
+            (``cmaes-int`` in the comparison tool) instead of sampling categoricals at random.
     """
 
     name: str
@@ -36,3 +43,4 @@ class Problem:
     description: str = ""
     optimum: float | None = None
     attrs: dict[str, Any] = field(default_factory=dict)
+    make_integer_objective: Callable[[int], Callable[[Any], float | Sequence[float]]] | None = None

@@ -1,0 +1,233 @@
+"""The ``optuna-qnas`` command line.
+
+``optuna-qnas compare`` runs a side-by-side sampler comparison and writes its report;
+``optuna-qnas compare --list`` lists problems and samplers; ``optuna-qnas report`` re-renders
+the report of a comparison from its storage. User errors print one line on stderr and exit
+with status 2; Ctrl-C exits with status 130 and leaves the storage ready to resume.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import sys
+import time
+from typing import Sequence
+
+PROG = "optuna-qnas"
+MAIN_PROBLEM = "nasbench201-cifar10"
+
+
+class _UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argparse parser whose errors are one line, without the usage block."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise _UsageError(f"{message} (see `{self.prog} --help`)")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _int_list(text: str) -> list[int]:
+    try:
+        values = [int(t) for t in text.split(",") if t.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected integers separated by commas, got {text!r}") from None
+    if not values:
+        raise argparse.ArgumentTypeError("expected at least one integer")
+    return values
+
+
+def _build_parser() -> _Parser:
+    parser = _Parser(prog=PROG, description="Quantum-enhanced NAS for Optuna: tools.")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+
+    cmp = sub.add_parser(
+        "compare",
+        help="run samplers side by side on the same studies and write a report",
+        description="Run every sampler with the same seeds and budget on one Optuna storage, "
+        "then write report.md/report.html with statistics and plots. Re-running the same "
+        "command resumes an interrupted comparison.",
+    )
+    cmp.add_argument(
+        "--problem",
+        help=f"registered problem(s), comma-separated (e.g. {MAIN_PROBLEM}), or a user "
+        "objective as module:function whose search space is defined in the function",
+    )
+    cmp.add_argument(
+        "--samplers",
+        default="annealing,tpe,cmaes,random",
+        help="comma-separated sampler names (default: %(default)s); see --list",
+    )
+    cmp.add_argument("--trials", type=_positive_int, default=100, help="trials per run (default: %(default)s)")
+    cmp.add_argument(
+        "--seeds",
+        type=_positive_int,
+        default=5,
+        help="number of seeds, 0..K-1 (default: %(default)s)",
+    )
+    cmp.add_argument("--seed-list", type=_int_list, help="explicit seeds, e.g. 10,11,12 (overrides --seeds)")
+    cmp.add_argument("--out", default="reports/compare", help="report folder (default: %(default)s)")
+    cmp.add_argument(
+        "--storage",
+        help="Optuna RDB URL (sqlite:///..., postgresql://...); default: sqlite:///OUT/comparison.db",
+    )
+    cmp.add_argument("--workers", type=_positive_int, default=1, help="worker processes (default: 1)")
+    cmp.add_argument("--dask-scheduler", help="run on a Dask cluster: scheduler address, tcp://host:8786")
+    cmp.add_argument(
+        "--direction",
+        choices=["minimize", "maximize"],
+        help="direction of a module:function objective (default: minimize)",
+    )
+    cmp.add_argument("--checkpoints", type=_int_list, help="trial counts for the tables (default: up to 25,50,100 + budget)")
+    cmp.add_argument("--target", type=float, help="target value for 'trials to reach target'")
+    cmp.add_argument("--study-prefix", default="qnas", help="first part of the study names (default: %(default)s)")
+    cmp.add_argument("--no-progress", action="store_true", help="no progress bar")
+    cmp.add_argument("--no-report", action="store_true", help="run the studies only")
+    cmp.add_argument("--list", action="store_true", help="list problems and samplers and exit")
+
+    rep = sub.add_parser(
+        "report",
+        help="re-render the report of a comparison from its storage",
+        description="Read every comparison study (user attribute qnas_compare) from the storage "
+        "and write report.md/report.html with statistics and plots.",
+    )
+    rep.add_argument("--storage", required=True, help="Optuna RDB URL of the comparison")
+    rep.add_argument("--out", required=True, help="report folder")
+    rep.add_argument("--problem", help="only these problems, comma-separated")
+    rep.add_argument("--samplers", help="only these samplers, comma-separated")
+    rep.add_argument("--trials", type=_positive_int, help="budget to read (default: each study's)")
+    rep.add_argument("--checkpoints", type=_int_list, help="trial counts for the tables")
+    rep.add_argument("--target", type=float, help="target value for 'trials to reach target'")
+    return parser
+
+
+def _print_list() -> None:
+    from optuna_qnas.compare import SAMPLERS
+    from optuna_qnas.problems import list_problems
+
+    print("Problems (--problem NAME, or module:function for your own objective):")
+    infos = list_problems()
+    width = max(len(i.name) for i in infos)
+    for info in infos:
+        state = "" if info.available else f"  [{info.reason}]"
+        print(f"  {info.name:<{width}}  {info.description}{state}")
+    print()
+    print("Samplers (--samplers a,b,c):")
+    width = max(len(n) for n in SAMPLERS)
+    for name, spec in SAMPLERS.items():
+        try:
+            spec.factory(0)
+            state = ""
+        except Exception as e:
+            state = f"  [unavailable: {str(e).splitlines()[0]}]"
+        print(f"  {name:<{width}}  {spec.description}{state}")
+
+
+def _split(text: str | None) -> list[str] | None:
+    return [t.strip() for t in text.split(",") if t.strip()] if text else None
+
+
+def _targets(problems: Sequence[str], target: float | None) -> dict[str, float] | None:
+    return {p: target for p in problems} if target is not None else None
+
+
+def _compare(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    from optuna_qnas.compare import compare_samplers
+
+    if args.list:
+        _print_list()
+        return 0
+    if not args.problem:
+        raise _UsageError(f"--problem is required (e.g. --problem {MAIN_PROBLEM}; see --list)")
+    problems = _split(args.problem) or []
+    storage = args.storage or "sqlite:///" + os.path.join(args.out, "comparison.db")
+    seeds = args.seed_list if args.seed_list is not None else args.seeds
+    started = time.perf_counter()
+    result = compare_samplers(
+        problems if len(problems) > 1 else problems[0],
+        args.samplers,
+        n_trials=args.trials,
+        seeds=seeds,
+        storage=storage,
+        direction=args.direction,
+        n_workers=args.workers,
+        dask_scheduler=args.dask_scheduler,
+        study_prefix=args.study_prefix,
+        progress=not args.no_progress,
+    )
+    elapsed = time.perf_counter() - started
+    print(f"{len(result.runs)} runs in {elapsed:.1f} s; storage {storage}")
+    if not args.no_report:
+        path = result.write_report(
+            args.out,
+            command=" ".join([PROG, *map(shlex.quote, argv)]),
+            checkpoints=args.checkpoints,
+            targets=_targets(result.problems, args.target),
+            storage_url=storage,
+        )
+        print(f"report: {path} (and {path.with_suffix('.html')})")
+    return 0
+
+
+def _report(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    from optuna_qnas.compare import load_comparison
+
+    result = load_comparison(
+        args.storage,
+        problems=_split(args.problem),
+        samplers=_split(args.samplers),
+        n_trials=args.trials,
+    )
+    path = result.write_report(
+        args.out,
+        command=" ".join([PROG, *map(shlex.quote, argv)]),
+        checkpoints=args.checkpoints,
+        targets=_targets(result.problems, args.target),
+        storage_url=args.storage,
+    )
+    print(f"report: {path} (and {path.with_suffix('.html')})")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``optuna-qnas`` console script; returns the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = _build_parser()
+    try:
+        args = parser.parse_args(argv)
+        if args.command is None:
+            parser.print_help()
+            return 2
+        # A module:function objective given relative to the working directory should import.
+        if os.getcwd() not in sys.path and "" not in sys.path:
+            sys.path.insert(0, os.getcwd())
+        if args.command == "compare":
+            return _compare(args, argv)
+        return _report(args, argv)
+    except (_UsageError, ValueError) as e:
+        message = " ".join(str(e).split())  # one line
+        print(f"{PROG}: error: {message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(
+            f"{PROG}: interrupted; the storage is consistent, re-run the same command to resume.",
+            file=sys.stderr,
+        )
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

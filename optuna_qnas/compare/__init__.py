@@ -1,0 +1,33 @@
+"""Side-by-side sampler comparisons on one Optuna storage, with statistics and a report."""
+
+from optuna_qnas.compare._result import ComparisonResult
+from optuna_qnas.compare._result import RunResult
+from optuna_qnas.compare._result import load_comparison
+from optuna_qnas.compare._runner import compare_samplers
+from optuna_qnas.compare._runner import import_objective
+from optuna_qnas.compare._runner import resolve_problem
+from optuna_qnas.compare._samplers import DEFAULT_SAMPLERS
+from optuna_qnas.compare._samplers import SAMPLERS
+from optuna_qnas.compare._samplers import SamplerSpec
+from optuna_qnas.compare._samplers import resolve_samplers
+from optuna_qnas.compare._stats import ComparisonStatistics
+from optuna_qnas.compare._storage import make_storage
+from optuna_qnas.compare._storage import study_name
+from optuna_qnas.compare._timing import TimedSampler
+
+__all__ = [
+    "ComparisonResult",
+    "ComparisonStatistics",
+    "DEFAULT_SAMPLERS",
+    "RunResult",
+    "SAMPLERS",
+    "SamplerSpec",
+    "TimedSampler",
+    "compare_samplers",
+    "import_objective",
+    "load_comparison",
+    "make_storage",
+    "resolve_problem",
+    "resolve_samplers",
+    "study_name",
+]

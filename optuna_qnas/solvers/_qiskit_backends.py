@@ -1,0 +1,237 @@
+"""Where gate-model circuits run: qiskit-aer simulators (exact, shots, MPS, noisy) or IBM hardware.
+
+Everything qiskit is imported inside functions so that ``import optuna_qnas.solvers`` stays
+light. A :class:`CircuitBackend` bundles what a solver needs to run circuits on one target:
+
+* ``"statevector"`` (default): exact probabilities of every basis state from
+  ``AerSimulator(method="statevector")`` with ``save_probabilities``; the circuit is built from
+  gates Aer executes natively (h, rz, rzz, rx), so there is nothing to transpile and no shot noise.
+* ``"shots"``: ``qiskit_aer.primitives.SamplerV2`` on the state-vector method, ``shots`` per circuit.
+* ``"mps"``: the same sampler on the ``matrix_product_state`` method, for circuits wider than a
+  state vector allows.
+* ``"noisy"`` / ``"noisy:FakeBrisbane"``: ``AerSimulator.from_backend`` of a qiskit-ibm-runtime fake
+  device (its coupling map, basis gates and calibrated noise), circuits transpiled by a preset
+  pass manager for that device.
+* ``"ibm"`` / ``"ibm:<backend name>"``: ``qiskit_ibm_runtime.SamplerV2`` on an IBM Quantum backend;
+  needs a saved ``QiskitRuntimeService`` account or the ``QISKIT_IBM_TOKEN`` environment variable.
+* a ``BackendV2`` object (a real ``IBMBackend`` or a fake device): the same runtime ``SamplerV2``
+  path as ``"ibm"`` (a fake device runs it locally on Aer, which is how the hardware path is tested).
+* a ``BaseSamplerV2`` object: used as is, with the ``pass_manager`` you pass (if any).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+DEFAULT_NOISY_DEVICE = "FakeManilaV2"
+_KINDS = ("statevector", "shots", "mps", "noisy", "ibm")
+
+# Widest circuit each kind accepts by default (see docs/qiskit.md, "max_qubits"). Measured on the
+# project's 2-core CPU box: one exact state-vector evaluation of a dense QAOA circuit (reps=2)
+# takes 8 ms at 10 qubits, 40 ms at 14, 85 ms at 16, 350 ms at 18 and 1.6 s at 20 qubits (the
+# many RZZ gates of a dense QUBO, not memory, set the cost). 14 keeps a warm-started solve (about
+# 12 evaluations) near half a second, so a decomposed 18-bit NAS-Bench-201 proposal stays near a
+# second; raise it for bigger single circuits.
+DEFAULT_MAX_QUBITS = {"statevector": 14, "shots": 14, "mps": 24, "noisy": 8, "ibm": 24, "custom": 14}
+
+
+@dataclass
+class CircuitBackend:
+    """One execution target.
+
+    Attributes:
+        kind:
+            ``"statevector"``, ``"shots"``, ``"mps"``, ``"noisy"``, ``"ibm"`` or ``"custom"``.
+        name:
+            A readable name for ``SolverResult.info`` (never a credential).
+        simulator:
+            The ``AerSimulator`` for the exact kind, else ``None``.
+        sampler:
+            A ``BaseSamplerV2`` for the sampling kinds, else ``None``.
+        pass_manager:
+            Transpiles circuits for ``sampler`` (``None`` when the sampler takes Aer's native gates).
+        num_device_qubits:
+            The device's qubit count where there is a device, else ``None``.
+        shots:
+            Shots per circuit for the sampling kinds.
+    """
+
+    kind: str
+    name: str
+    simulator: Any = None
+    sampler: Any = None
+    pass_manager: Any = None
+    num_device_qubits: int | None = None
+    shots: int = 1024
+
+    @property
+    def exact(self) -> bool:
+        return self.kind == "statevector"
+
+    def qiskit_optimization_sampler(self, seed: int | None) -> tuple[Any, Any]:
+        """A ``(SamplerV2, pass_manager)`` pair for qiskit-optimization's algorithms.
+
+        qiskit-optimization's QAOA / SamplingVQE / GroverOptimizer take a sampler primitive; for the
+        exact kind this is Aer's ``SamplerV2`` on the state-vector method with ``shots`` shots.
+        """
+        if self.sampler is not None:
+            return self.sampler, self.pass_manager
+        from qiskit.transpiler import generate_preset_pass_manager
+        from qiskit_aer import AerSimulator
+        from qiskit_aer.primitives import SamplerV2
+
+        sampler = SamplerV2(default_shots=self.shots, seed=seed, options={"backend_options": {"method": "statevector"}})
+        pm = generate_preset_pass_manager(optimization_level=1, backend=AerSimulator(method="statevector"))
+        return sampler, pm
+
+
+def _validate_shots(shots: Any) -> int:
+    if isinstance(shots, bool) or not isinstance(shots, int) or shots < 1:
+        raise ValueError(f"shots must be a positive integer (e.g. 1024); got {shots!r}.")
+    return int(shots)
+
+
+def fake_device(name: str) -> Any:
+    """A qiskit-ibm-runtime fake device by class name (``"FakeManilaV2"``, ``"FakeBrisbane"`` ...)."""
+    from qiskit_ibm_runtime import fake_provider
+
+    cls = getattr(fake_provider, name, None)
+    if cls is None or not name.startswith("Fake"):
+        available = sorted(n for n in dir(fake_provider) if n.startswith("Fake") and not n.endswith("Provider"))
+        raise ValueError(
+            f"Unknown fake device {name!r}. Use one of qiskit_ibm_runtime.fake_provider's devices, e.g. "
+            f"{', '.join(available[:6])} ... (backend='noisy:FakeBrisbane')."
+        )
+    return cls()
+
+
+def ibm_credentials_configured() -> bool:
+    """True if ``QISKIT_IBM_TOKEN`` is set or a ``QiskitRuntimeService`` account is saved on disk."""
+    if os.environ.get("QISKIT_IBM_TOKEN"):
+        return True
+    try:
+        from qiskit_ibm_runtime import QiskitRuntimeService
+
+        return bool(QiskitRuntimeService.saved_accounts())
+    except Exception:  # noqa: BLE001 - an unreadable account file counts as no account
+        return False
+
+
+def resolve_backend(
+    backend: Any = "statevector",
+    *,
+    shots: int = 1024,
+    seed: int | None = None,
+    sampler: Any = None,
+    pass_manager: Any = None,
+    optimization_level: int = 1,
+) -> CircuitBackend:
+    """Build the :class:`CircuitBackend` that ``backend`` names (see the module docstring)."""
+    shots = _validate_shots(shots)
+    if optimization_level not in (0, 1, 2, 3):
+        raise ValueError(f"optimization_level must be 0, 1, 2 or 3; got {optimization_level!r}.")
+    if sampler is not None:
+        from qiskit.primitives import BaseSamplerV2
+
+        if not isinstance(sampler, BaseSamplerV2):
+            raise ValueError(
+                f"sampler must be a qiskit BaseSamplerV2 primitive (qiskit_aer.primitives.SamplerV2, "
+                f"qiskit_ibm_runtime.SamplerV2 ...); got {type(sampler).__name__}."
+            )
+        return CircuitBackend("custom", type(sampler).__name__, sampler=sampler, pass_manager=pass_manager, shots=shots)
+    if not isinstance(backend, str):
+        from qiskit.providers import BackendV2
+
+        if isinstance(backend, BackendV2):
+            return _runtime_backend(backend, shots=shots, seed=seed, optimization_level=optimization_level)
+        raise ValueError(
+            f"backend must be one of {', '.join(_KINDS)} (optionally 'noisy:<FakeDevice>' or "
+            f"'ibm:<backend name>'), a qiskit BackendV2, or pass sampler=<BaseSamplerV2>; got "
+            f"{type(backend).__name__}."
+        )
+    kind, _, detail = backend.partition(":")
+    kind = kind.strip().lower()
+    if kind not in _KINDS:
+        raise ValueError(
+            f"Unknown backend {backend!r}. Use one of {', '.join(_KINDS)} (optionally 'noisy:<FakeDevice>' "
+            "or 'ibm:<backend name>'), a qiskit BackendV2, or pass sampler=<BaseSamplerV2>."
+        )
+    if kind == "statevector":
+        from qiskit_aer import AerSimulator
+
+        sim = AerSimulator(method="statevector", seed_simulator=seed)
+        return CircuitBackend("statevector", "aer_statevector_exact", simulator=sim, shots=shots)
+    if kind in ("shots", "mps"):
+        from qiskit_aer.primitives import SamplerV2
+
+        method = "statevector" if kind == "shots" else "matrix_product_state"
+        sampler = SamplerV2(default_shots=shots, seed=seed, options={"backend_options": {"method": method}})
+        # Aer executes h / rz / rzz / rx / measure natively: no pass manager is needed.
+        return CircuitBackend(kind, f"aer_{method}_shots", sampler=sampler, shots=shots)
+    if kind == "noisy":
+        from qiskit.transpiler import generate_preset_pass_manager
+        from qiskit_aer import AerSimulator
+        from qiskit_aer.primitives import SamplerV2
+
+        device = fake_device(detail.strip() or DEFAULT_NOISY_DEVICE)
+        sim = AerSimulator.from_backend(device, seed_simulator=seed)
+        sampler = SamplerV2.from_backend(sim, default_shots=shots, seed=seed)
+        pm = generate_preset_pass_manager(optimization_level=optimization_level, backend=device, seed_transpiler=seed)
+        return CircuitBackend(
+            "noisy", f"aer_noisy_{device.name}", sampler=sampler, pass_manager=pm,
+            num_device_qubits=int(device.num_qubits), shots=shots,
+        )
+    # kind == "ibm"
+    if not ibm_credentials_configured():
+        raise ValueError(
+            "backend='ibm' needs IBM Quantum credentials: set the QISKIT_IBM_TOKEN environment variable "
+            "(and QISKIT_IBM_INSTANCE if you have several instances) or save an account once with "
+            "qiskit_ibm_runtime.QiskitRuntimeService.save_account(token=..., set_as_default=True). "
+            "To run locally use backend='statevector', 'shots', 'mps' or 'noisy:FakeBrisbane'."
+        )
+    device = _connect_ibm(detail.strip() or None)
+    return _runtime_backend(device, shots=shots, seed=seed, optimization_level=optimization_level)
+
+
+def _connect_ibm(name: str | None) -> Any:
+    """Open the IBM Quantum service and pick a backend; any failure is one error without its text."""
+    try:
+        from qiskit_ibm_runtime import QiskitRuntimeService
+
+        service = QiskitRuntimeService()  # reads QISKIT_IBM_TOKEN or the saved default account
+        return service.backend(name) if name else service.least_busy(operational=True, simulator=False)
+    except Exception as exc:  # noqa: BLE001 - the client raises many types; report one
+        # Never include the exception text: some client errors echo the request, token included.
+        raise RuntimeError(
+            f"Could not open IBM Quantum backend {name or '(least busy)'} ({type(exc).__name__}). Check "
+            "QISKIT_IBM_TOKEN / QiskitRuntimeService.saved_accounts(), the backend name and your network, "
+            "or use backend='noisy:FakeBrisbane' to simulate locally."
+        ) from None
+
+
+def _runtime_backend(device: Any, *, shots: int, seed: int | None, optimization_level: int) -> CircuitBackend:
+    """``qiskit_ibm_runtime.SamplerV2`` in job mode on ``device`` (local Aer for a fake device)."""
+    from qiskit.transpiler import generate_preset_pass_manager
+    from qiskit_ibm_runtime import SamplerV2
+
+    sampler = SamplerV2(mode=device)
+    sampler.options.default_shots = shots
+    if seed is not None and _is_fake(device):
+        # Local testing mode runs Aer; seed it for reproducible tests.
+        sampler.options.simulator.seed_simulator = int(seed)
+    pm = generate_preset_pass_manager(optimization_level=optimization_level, backend=device, seed_transpiler=seed)
+    return CircuitBackend(
+        "ibm", f"ibm_runtime_{device.name}", sampler=sampler, pass_manager=pm,
+        num_device_qubits=int(device.num_qubits), shots=shots,
+    )
+
+
+def _is_fake(device: Any) -> bool:
+    try:
+        from qiskit_ibm_runtime.fake_provider.fake_backend import FakeBackendV2
+
+        return isinstance(device, FakeBackendV2)
+    except ImportError:  # pragma: no cover
+        return False

@@ -1,0 +1,331 @@
+from __future__ import annotations
+
+import math
+import pickle
+import subprocess
+import sys
+import textwrap
+import warnings
+
+import numpy as np
+import optuna
+from optuna.distributions import FloatDistribution
+from optuna.samplers import PartialFixedSampler
+from optuna.trial import TrialState
+import pytest
+
+from optuna_qnas import QuantumAnnealingSampler
+from optuna_qnas import QUBOSampler
+from optuna_qnas.samplers._qubo_sampler import ATTR_PREFIX
+
+
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+OPS = ["none", "skip", "conv1", "conv3", "pool"]
+# A NAS-Bench-201-like cell: 6 edges x 5 ops with a pairwise interaction (a quadratic truth).
+_RNG = np.random.RandomState(123)
+_UNARY = _RNG.normal(size=(6, 5))
+_PAIR = _RNG.normal(scale=0.5, size=(6, 6, 5, 5))
+
+
+def cell_objective(trial: optuna.Trial) -> float:
+    ops = [OPS.index(trial.suggest_categorical(f"e{i}", OPS)) for i in range(6)]
+    value = sum(_UNARY[i, o] for i, o in enumerate(ops))
+    value += sum(_PAIR[i, j, ops[i], ops[j]] for i in range(6) for j in range(i + 1, 6))
+    return float(value)
+
+
+def _cell_optimum() -> float:
+    import itertools
+
+    best = math.inf
+    for ops in itertools.product(range(5), repeat=6):
+        v = sum(_UNARY[i, o] for i, o in enumerate(ops))
+        v += sum(_PAIR[i, j, ops[i], ops[j]] for i in range(6) for j in range(i + 1, 6))
+        best = min(best, v)
+    return best
+
+
+def test_finds_good_cells_and_beats_random_search() -> None:
+    # 15,625 cells; 60 trials. The annealing sampler should land far closer to the optimum than
+    # random search with the same budget, over several seeds.
+    opt = _cell_optimum()
+    ours, rand = [], []
+    for seed in range(3):
+        s = optuna.create_study(sampler=QuantumAnnealingSampler(seed=seed, num_reads=32))
+        s.optimize(cell_objective, n_trials=60)
+        ours.append(s.best_value - opt)
+        r = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=seed))
+        r.optimize(cell_objective, n_trials=60)
+        rand.append(r.best_value - opt)
+    assert np.mean(ours) < 0.6 * np.mean(rand), (ours, rand)
+
+
+def test_no_configuration_is_proposed_twice_in_a_finite_space() -> None:
+    study = optuna.create_study(sampler=QuantumAnnealingSampler(seed=1, num_reads=16))
+    study.optimize(cell_objective, n_trials=50)
+    keys = [tuple(t.params[f"e{i}"] for i in range(6)) for t in study.trials]
+    assert len(set(keys)) == len(keys)
+
+
+def test_exhausted_space_still_proposes() -> None:
+    def objective(trial: optuna.Trial) -> float:
+        return trial.suggest_int("x", 0, 2) + OPS.index(trial.suggest_categorical("op", OPS[:2]))
+
+    study = optuna.create_study(sampler=QuantumAnnealingSampler(seed=0, n_startup_trials=2))
+    study.optimize(objective, n_trials=10)  # only 6 configurations exist
+    assert len(study.trials) == 10
+    assert len({tuple(t.params.values()) for t in study.trials}) == 6
+    assert study.best_value == 0
+
+
+def test_running_trials_are_not_proposed_again() -> None:
+    study = optuna.create_study(sampler=QuantumAnnealingSampler(seed=2, n_startup_trials=3))
+    study.optimize(cell_objective, n_trials=12)
+    # Ask several trials without telling: each must differ from all others, running included.
+    running = [study.ask() for _ in range(8)]
+    keys = [tuple(t.suggest_categorical(f"e{i}", OPS) for i in range(6)) for t in running]
+    done = {tuple(t.params[f"e{i}"] for i in range(6)) for t in study.trials if t.state == TrialState.COMPLETE}
+    assert len(set(keys)) == len(keys)
+    assert not set(keys) & done
+
+
+def _run_in_subprocess(seed: int) -> list[dict]:
+    code = textwrap.dedent(
+        f"""
+        import json, optuna, sys
+        sys.path.insert(0, {str(__file__.rsplit('/', 1)[0])!r})
+        from test_qubo_sampler import cell_objective
+        from optuna_qnas import QuantumAnnealingSampler
+        optuna.logging.set_verbosity(optuna.logging.ERROR)
+        s = optuna.create_study(sampler=QuantumAnnealingSampler(seed={seed}, num_reads=16))
+        s.optimize(cell_objective, n_trials=20)
+        print(json.dumps([t.params for t in s.trials]))
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+    import json
+
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_same_seed_same_proposals_across_processes() -> None:
+    study = optuna.create_study(sampler=QuantumAnnealingSampler(seed=5, num_reads=16))
+    study.optimize(cell_objective, n_trials=20)
+    here = [t.params for t in study.trials]
+    assert _run_in_subprocess(5) == here
+    other = optuna.create_study(sampler=QuantumAnnealingSampler(seed=6, num_reads=16))
+    other.optimize(cell_objective, n_trials=20)
+    assert [t.params for t in other.trials] != here
+
+
+def test_restart_from_storage_continues_like_an_uninterrupted_run(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path / 'study.db'}"
+    a = optuna.create_study(study_name="a", storage=url, sampler=QuantumAnnealingSampler(seed=3))
+    a.optimize(cell_objective, n_trials=15)
+    # A new process would build a new sampler: the next proposals depend only on the storage.
+    a2 = optuna.load_study(study_name="a", storage=url, sampler=QuantumAnnealingSampler(seed=3))
+    a2.optimize(cell_objective, n_trials=10)
+    b = optuna.create_study(study_name="b", storage=url, sampler=QuantumAnnealingSampler(seed=3))
+    b.optimize(cell_objective, n_trials=25)
+    assert [t.params for t in a2.trials] == [t.params for t in b.trials]
+
+
+def test_pickle_and_reseed() -> None:
+    sampler = QuantumAnnealingSampler(seed=0)
+    clone = pickle.loads(pickle.dumps(sampler))
+    s1 = optuna.create_study(sampler=sampler)
+    s1.optimize(cell_objective, n_trials=14)
+    s2 = optuna.create_study(sampler=clone)
+    s2.optimize(cell_objective, n_trials=14)
+    assert [t.params for t in s1.trials] == [t.params for t in s2.trials]
+    clone.reseed_rng()
+    assert clone._base_seed != sampler._base_seed
+
+
+def test_mixed_space_with_floats_ints_and_odd_categoricals() -> None:
+    def objective(trial: optuna.Trial) -> float:
+        lr = trial.suggest_float("lr", 1e-5, 1e-1, log=True)
+        x = trial.suggest_float("x", -3.0, 3.0)
+        w = trial.suggest_int("width", 8, 512, log=True)
+        d = trial.suggest_int("depth", 1, 6)
+        s = trial.suggest_float("drop", 0.0, 0.5, step=0.1)
+        c = trial.suggest_categorical("c", [None, True, 3, 2.5, "s"])
+        return (math.log10(lr) + 3) ** 2 + x**2 + (math.log2(w) - 6) ** 2 + (d - 3) ** 2 + s + (c is None)
+
+    study = optuna.create_study(sampler=QuantumAnnealingSampler(seed=0))
+    study.optimize(objective, n_trials=40)
+    for t in study.trials:
+        assert type(t.params["width"]) is int and type(t.params["depth"]) is int
+        assert type(t.params["lr"]) is float and 1e-5 <= t.params["lr"] <= 1e-1
+        assert t.params["c"] in [None, True, 3, 2.5, "s"]
+        assert t.distributions["drop"]._contains(t.distributions["drop"].to_internal_repr(t.params["drop"]))
+    assert study.best_value < 3.0
+    assert any(t.system_attrs.get(ATTR_PREFIX + "proposal", {}).get("mode") == "model" for t in study.trials)
+
+
+def test_failed_nan_pruned_and_infinite_trials_do_not_break_it() -> None:
+    def objective(trial: optuna.Trial) -> float:
+        ops = [trial.suggest_categorical(f"e{i}", OPS) for i in range(3)]
+        if trial.number % 5 == 1:
+            raise RuntimeError("training crashed")
+        if trial.number % 5 == 2:
+            return float("nan")
+        if trial.number % 5 == 3:
+            trial.report(1.0, 0)
+            raise optuna.TrialPruned()
+        if trial.number % 7 == 4:
+            return float("inf")
+        return float(sum(OPS.index(o) for o in ops))
+
+    study = optuna.create_study(sampler=QuantumAnnealingSampler(seed=0, n_startup_trials=2))
+    study.optimize(objective, n_trials=40, catch=(RuntimeError,))
+    states = [t.state for t in study.trials]
+    assert states.count(TrialState.FAIL) >= 14 and states.count(TrialState.PRUNED) == 8
+    modes = [t.system_attrs.get(ATTR_PREFIX + "proposal", {}).get("mode") for t in study.trials]
+    assert modes[-10:].count("model") == 10  # the model kept working through the faults
+    assert study.best_value <= 1.0  # 2 of 125 cells score <= 1
+
+
+def test_constant_objective_and_all_failed_study() -> None:
+    study = optuna.create_study(sampler=QuantumAnnealingSampler(seed=0, n_startup_trials=2))
+    study.optimize(lambda t: t.suggest_int("x", 0, 20) * 0 + 1.0, n_trials=15)
+    assert len({t.params["x"] for t in study.trials}) == 15
+
+    def fail(trial: optuna.Trial) -> float:
+        trial.suggest_categorical("op", OPS)
+        raise ValueError("always")
+
+    failing = optuna.create_study(sampler=QuantumAnnealingSampler(seed=0, n_startup_trials=2))
+    failing.optimize(fail, n_trials=8, catch=(ValueError,))
+    assert all(t.state == TrialState.FAIL for t in failing.trials) and len(failing.trials) == 8
+
+
+def test_multi_objective_spreads_along_the_front() -> None:
+    def objective(trial: optuna.Trial) -> tuple[float, float]:
+        x = trial.suggest_int("x", 0, 10)
+        y = trial.suggest_int("y", 0, 10)
+        return float(x + y), float((10 - x) + (10 - y) * 0.5)
+
+    study = optuna.create_study(directions=["minimize", "minimize"], sampler=QuantumAnnealingSampler(seed=0))
+    study.optimize(objective, n_trials=40)
+    front = study.best_trials
+    assert len(front) >= 4  # several trade-offs, not one corner
+
+
+def test_constraints_steer_away_from_infeasible_region() -> None:
+    def objective(trial: optuna.Trial) -> float:
+        x = trial.suggest_int("x", 0, 15)
+        y = trial.suggest_int("y", 0, 15)
+        trial.set_constraint("budget", x + y - 10)  # feasible iff x + y <= 10
+        return -float(x + y) - 0.01 * x
+
+    study = optuna.create_study(sampler=QuantumAnnealingSampler(seed=0))
+    study.optimize(objective, n_trials=40)
+    late = study.trials[20:]
+    feasible = [t for t in late if t.params["x"] + t.params["y"] <= 10]
+    assert len(feasible) >= len(late) // 2
+    best_feasible = min(t.value for t in study.trials if t.params["x"] + t.params["y"] <= 10)
+    assert best_feasible <= -9.0
+
+
+def test_partial_fixed_and_dynamic_bounds() -> None:
+    base = QuantumAnnealingSampler(seed=0, n_startup_trials=3)
+    study = optuna.create_study(sampler=PartialFixedSampler({"e0": "conv3"}, base))
+    study.optimize(cell_objective, n_trials=15)
+    assert all(t.params["e0"] == "conv3" for t in study.trials)
+
+    def dynamic(trial: optuna.Trial) -> float:
+        hi = 5 + trial.number // 4
+        return float(trial.suggest_int("x", 0, hi) - 3) ** 2
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        s = optuna.create_study(sampler=QuantumAnnealingSampler(seed=0, n_startup_trials=3))
+        s.optimize(dynamic, n_trials=20)
+    for t in s.trials:
+        assert 0 <= t.params["x"] <= 5 + t.number // 4
+
+
+def test_conditional_parameters_go_to_the_independent_sampler_with_a_warning(caplog) -> None:
+    def objective(trial: optuna.Trial) -> float:
+        kind = trial.suggest_categorical("kind", ["a", "b"])
+        if kind == "a":
+            return trial.suggest_float("xa", 0, 1)
+        return trial.suggest_int("xb", 0, 3) + 0.5
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    optuna.logging.enable_propagation()
+    try:
+        study = optuna.create_study(sampler=QuantumAnnealingSampler(seed=0, n_startup_trials=2))
+        with caplog.at_level("WARNING"):
+            study.optimize(objective, n_trials=15)
+    finally:
+        optuna.logging.disable_propagation()
+    assert any("sampled independently" in r.getMessage() for r in caplog.records)
+    quiet = optuna.create_study(
+        sampler=QuantumAnnealingSampler(seed=0, n_startup_trials=2, warn_independent_sampling=False)
+    )
+    caplog.clear()
+    optuna.logging.enable_propagation()
+    try:
+        with caplog.at_level("WARNING"):
+            quiet.optimize(objective, n_trials=15)
+    finally:
+        optuna.logging.disable_propagation()
+    assert not any("sampled independently" in r.getMessage() for r in caplog.records)
+
+
+def test_mock_qpu_sampler_records_embedding_statistics_on_trials() -> None:
+    from dwave.system import EmbeddingComposite
+    from dwave.system.testing import MockDWaveSampler
+
+    qpu = EmbeddingComposite(MockDWaveSampler(topology_type="pegasus", topology_shape=[16]))
+    sampler = QuantumAnnealingSampler(solver=qpu, num_reads=10, seed=0, n_startup_trials=2)
+    study = optuna.create_study(sampler=sampler)
+    # Three edges (15 one-hot bits) keep minor-embedding quick; 30 bits are embedded in the
+    # solver test.
+    study.optimize(
+        lambda t: sum(_UNARY[i, OPS.index(t.suggest_categorical(f"e{i}", OPS))] for i in range(3)), n_trials=4
+    )
+    model_trials = [t for t in study.trials if t.system_attrs.get(ATTR_PREFIX + "proposal", {}).get("mode") == "model"]
+    assert model_trials
+    info = model_trials[-1].system_attrs[ATTR_PREFIX + "proposal"]
+    assert info["solver"] == "EmbeddingComposite"
+    assert info["num_physical_qubits"] >= 15 and info["max_chain_length"] >= 2
+    assert 0.0 <= info["chain_break_fraction_mean"] <= 1.0
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(solver="quantum-magic"), "Unknown solver"),
+        (dict(num_reads=0), "num_reads"),
+        (dict(num_reads=-3), "num_reads"),
+        (dict(n_startup_trials=-1), "n_startup_trials"),
+        (dict(num_samples=0), "num_samples"),
+        (dict(encoding="gray"), "Unknown encoding"),
+        (dict(encoding={"op": "zigzag"}), "Unknown encoding"),
+        (dict(surrogate="gp"), "Unknown surrogate"),
+        (dict(solver=3.5), "solver must be"),
+        (dict(seed="abc"), "seed"),
+        (dict(max_levels=1), "max_levels"),
+    ],
+)
+def test_bad_constructor_input(kwargs: dict, match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        QuantumAnnealingSampler(**kwargs)
+
+
+def test_unary_on_a_categorical_explains_the_fix() -> None:
+    study = optuna.create_study(sampler=QUBOSampler(seed=0, encoding={"op": "unary"}, n_startup_trials=2))
+    with pytest.raises(ValueError, match="only suits ordered values"):
+        study.optimize(lambda t: OPS.index(t.suggest_categorical("op", OPS)) + t.suggest_int("x", 0, 3), n_trials=5)
+
+
+def test_float_refinement_gets_below_bin_resolution() -> None:
+    # One bin of 8 spans 0.75 here; refinement inside the bin must get much closer than that.
+    study = optuna.create_study(sampler=QuantumAnnealingSampler(seed=0))
+    study.optimize(lambda t: (t.suggest_float("x", -3, 3) - 1.234) ** 2 + 0.0 * t.suggest_int("k", 0, 3), n_trials=40)
+    assert abs(study.best_params["x"] - 1.234) < 0.1
+    assert isinstance(FloatDistribution(-3, 3), FloatDistribution)

@@ -533,3 +533,67 @@ def lightning_problems() -> list[Problem]:
         ),
     ]
 
+
+
+# --------------------------------------------------------------------------- reporting
+
+
+def study_summary(name: str, study: Any) -> dict[str, Any]:
+    """Best trial of a single-objective task study with its costs, for a comparison table.
+
+    Returns:
+        ``sampler``, ``trials`` (complete/pruned/failed counts), ``best_acc``, ``n_params``,
+        ``flops_per_sample``, ``latency_ms``, ``architecture``, ``mean_train_s``.
+    """
+    from optuna.trial import TrialState
+
+    trials = study.get_trials(deepcopy=False)
+    counts = {s: sum(t.state == s for t in trials) for s in TrialState}
+    complete = [t for t in trials if t.state == TrialState.COMPLETE]
+    row: dict[str, Any] = {
+        "sampler": name,
+        "complete": counts[TrialState.COMPLETE],
+        "pruned": counts[TrialState.PRUNED],
+        "failed": counts[TrialState.FAIL],
+        "best_acc": float("nan"),
+        "n_params": None,
+        "flops_per_sample": None,
+        "latency_ms": float("nan"),
+        "architecture": "",
+        "mean_train_s": float("nan"),
+    }
+    if complete:
+        best = study.best_trial
+        row.update(
+            best_acc=float(best.value),
+            n_params=best.user_attrs.get("n_params"),
+            flops_per_sample=best.user_attrs.get("flops_per_sample"),
+            latency_ms=float(best.user_attrs.get("latency_ms", float("nan"))),
+            architecture=best.user_attrs.get("architecture", ""),
+            mean_train_s=float(
+                np.mean([t.user_attrs.get(TRAIN_TIME_ATTR, np.nan) for t in complete])
+            ),
+        )
+    return row
+
+
+def format_summary_table(rows: Sequence[Mapping[str, Any]]) -> str:
+    """Plain-text table of :func:`study_summary` rows."""
+    header = (
+        f"{'sampler':<22} {'done/pruned/fail':>16} {'best acc':>9} {'params':>8} "
+        f"{'MFLOPs':>8} {'lat ms':>7} {'train s':>8}"
+    )
+    lines = [header, "-" * len(header)]
+    for r in rows:
+        flops = r["flops_per_sample"]
+        lines.append(
+            f"{r['sampler']:<22} "
+            f"{str(r['complete']) + '/' + str(r['pruned']) + '/' + str(r['failed']):>16} "
+            f"{r['best_acc']:>9.4f} {r['n_params'] if r['n_params'] is not None else '-':>8} "
+            f"{(flops / 1e6 if flops is not None else float('nan')):>8.3f} "
+            f"{r['latency_ms']:>7.3f} {r['mean_train_s']:>8.2f}"
+        )
+    for r in rows:
+        if r["architecture"]:
+            lines.append(f"  {r['sampler']} best: {r['architecture']}")
+    return "\n".join(lines)

@@ -90,6 +90,12 @@ class DimodSolver:
             kwargs["seed"] = int(seed) % (2**32)
         if "return_embedding" in params:
             kwargs["return_embedding"] = True
+        if "num_sweeps" in params and "num_sweeps" not in self.sample_kwargs:
+            # dwave-samplers' default is 1000 sweeps. On sampler-sized QUBOs (30 one-hot bits of a
+            # NAS-Bench-201 cell, Thompson draws) 64 reads x 250 sweeps found the constrained
+            # optimum as often as 64 x 1000 (82 % vs 83 % of 60 solves) in 40 % of the time;
+            # wider QUBOs get more sweeps.
+            kwargs["num_sweeps"] = int(min(max(8 * n, 250), 1000))
         kwargs.update(self.sample_kwargs)
         start = time.perf_counter()
         sampleset = self.sampler.sample(bqm, **kwargs)

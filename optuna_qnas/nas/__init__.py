@@ -14,6 +14,7 @@ from optuna_qnas.nas._cell import NB201_OPS
 from optuna_qnas.nas._cell import ops_to_arch_str
 from optuna_qnas.nas._cell import suggest_nb201_ops
 from optuna_qnas.nas._choices import suggest_choice
+from optuna_qnas.nas._choices import suggest_int_range
 from optuna_qnas.nas._mlp import ACTIVATIONS
 from optuna_qnas.nas._mlp import MLPConfig
 from optuna_qnas.nas._mlp import MLPSpace
@@ -36,5 +37,6 @@ __all__ = [
     "arch_str_to_ops",
     "ops_to_arch_str",
     "suggest_choice",
+    "suggest_int_range",
     "suggest_nb201_ops",
 ]

@@ -1,0 +1,263 @@
+"""Issue 7 experiment driver: QUBO-sampler surrogate variants against TPE on tabular benchmarks.
+
+Same protocol as ``benchmarks/nasbench201_quality.py`` (whose ``summarize`` prints the tables):
+every evaluation returns one training seed's metric, drawn from ``(problem seed, trial number)``,
+so every sampler sees the same noise stream; the score after ``t`` trials is the mean metric (over
+the benchmark's training seeds) of the incumbent, the trial with the best *observed* value so far.
+Works for every tabular problem of the registry (NAS-Bench-201, HPOLib/FCNet, HPOBench-NN): for
+minimisation problems (HPOLib) the table's "accuracy" columns read as the loss, lower is better,
+and the Mann-Whitney comparisons are on the sign-flipped score.
+
+Runs are cached per (problem, sampler, seed, trials) in ``results/search_quality_cache.json`` so
+that baselines are computed once and later screens reuse them.
+
+Usage::
+
+    nice -n 10 .venv/bin/python benchmarks/search_quality.py --problems nasbench201-cifar10,nasbench201-cifar100 \
+        --samplers tpe,bore --seeds 10 --trials 50
+    .venv/bin/python benchmarks/search_quality.py --list
+"""
+
+from __future__ import annotations
+
+import argparse
+from concurrent.futures import ProcessPoolExecutor
+import json
+import os
+from pathlib import Path
+import platform
+import sys
+import time
+from typing import Any
+from typing import Callable
+
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("MKL_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
+import optuna  # noqa: E402
+from scipy.stats import mannwhitneyu  # noqa: E402
+
+
+CACHE = Path("results/search_quality_cache.json")
+
+
+def _bore(**kw: Any) -> Callable[[np.ndarray], Any]:
+    from optuna_qnas._qubo._classifier import BayesianLogisticQuadratic
+
+    def make(mask: np.ndarray) -> Any:
+        return BayesianLogisticQuadratic(mask, **kw)
+
+    return make
+
+
+def _qubo(surrogate: Any = "blr", **kw: Any) -> Callable[[int], optuna.samplers.BaseSampler]:
+    def make(seed: int) -> optuna.samplers.BaseSampler:
+        from optuna_qnas import QuantumAnnealingSampler
+
+        return QuantumAnnealingSampler(seed=seed, surrogate=surrogate, warn_independent_sampling=False, **kw)
+
+    return make
+
+
+def sampler_factories() -> dict[str, Callable[[int], optuna.samplers.BaseSampler]]:
+    """Every configuration measured for issue 7 (names are the table rows)."""
+    return {
+        "tpe": lambda s: optuna.samplers.TPESampler(seed=s),
+        "random": lambda s: optuna.samplers.RandomSampler(seed=s),
+        "blr": _qubo(),
+        # Density ratio (BORE): Laplace Bayesian logistic regression on 1st+2nd-order bits.
+        "bore": _qubo(_bore()),
+        "bore-lin": _qubo(_bore(prior_std_pair=0.0)),
+        "bore-mode": _qubo(_bore(temperature=0.0)),
+        "bore-t0.25": _qubo(_bore(temperature=0.25)),
+        "bore-g15": _qubo(_bore(gamma=0.15)),
+        "bore-tr": _qubo(_bore(trust_region=0.5)),
+        "bore-tr-mi": _qubo(_bore(trust_region=0.5, model_incumbent=True)),
+        "bore-s5": _qubo(_bore(), n_startup_trials=5),
+    }
+
+
+def _score_fn(objective: Any) -> Callable[[dict[str, Any]], float]:
+    """Mean metric over the benchmark's training seeds of a configuration (the noise-free score)."""
+    bench = objective._bench
+    table = bench._dataset
+    space = bench._dataset_properties.search_space
+    types = bench._dataset_properties.param_types
+    metric = bench.metric_names[0]
+    integer = objective._integer_view
+
+    def score(params: dict[str, Any]) -> float:
+        idx = []
+        for name, choices in space.items():
+            v = params[name]
+            if integer or types[name] is not str:
+                # TabularObjective suggests non-string parameters as integer indices.
+                idx.append(str(int(v)))
+            else:
+                idx.append(str(list(choices).index(v)))
+        return float(np.mean(table["".join(idx)][metric]))
+
+    return score
+
+
+def run_one(args: tuple[str, str, int, int]) -> dict[str, Any]:
+    problem_name, sampler_name, seed, n_trials = args
+    from optuna_qnas.compare._timing import SAMPLER_TIME_ATTR
+    from optuna_qnas.compare._timing import TimedSampler
+    from optuna_qnas.problems import get_problem
+
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+    problem = get_problem(problem_name)
+    objective = problem.make_objective(seed)
+    direction = objective._bench.directions[objective._bench.metric_names[0]]
+    score = _score_fn(objective)
+    sampler = TimedSampler(sampler_factories()[sampler_name](seed))
+    study = optuna.create_study(direction=direction, sampler=sampler)
+    start = time.perf_counter()
+    study.optimize(objective, n_trials=n_trials)
+    wall = time.perf_counter() - start
+    sign = 1.0 if direction == "maximize" else -1.0
+    curve, best_obs, inc = [], -np.inf, float("nan")
+    for t in study.trials:
+        if t.value is not None and sign * t.value > best_obs:
+            best_obs, inc = sign * t.value, score(t.params)
+        curve.append(inc)
+    return {
+        "dataset": problem_name,
+        "sampler": sampler_name,
+        "seed": seed,
+        "direction": direction,
+        "curve": curve,
+        "sampler_seconds": [t.user_attrs.get(SAMPLER_TIME_ATTR, float("nan")) for t in study.trials],
+        "wall_seconds": wall,
+        "distinct": len({tuple(sorted(t.params.items())) for t in study.trials}),
+    }
+
+
+def _load_cache() -> dict[str, Any]:
+    if CACHE.exists():
+        return json.loads(CACHE.read_text())
+    return {}
+
+
+def _key(task: tuple[str, str, int, int]) -> str:
+    return "|".join(map(str, task))
+
+
+def summarize(runs: list[dict[str, Any]], checkpoints: list[int], reference: str = "tpe") -> str:
+    """Markdown tables per problem: mean +- std at the checkpoints with two-sided Mann-Whitney U
+    p-values against ``reference`` (same seeds), median trials to reach the reference's mean at
+    the last checkpoint, sampler ms/trial, distinct configurations."""
+    lines: list[str] = []
+    problems = list(dict.fromkeys(r["dataset"] for r in runs))
+    samplers = list(dict.fromkeys(r["sampler"] for r in runs))
+    for prob in problems:
+        by = {s: sorted((r for r in runs if r["dataset"] == prob and r["sampler"] == s), key=lambda r: r["seed"]) for s in samplers}
+        by = {s: v for s, v in by.items() if v}
+        sign = 1.0 if next(iter(by.values()))[0]["direction"] == "maximize" else -1.0
+        seeds = sorted({r["seed"] for v in by.values() for r in v})
+        lines.append(f"\n### {prob} ({len(seeds)} seeds; score = mean metric of the incumbent; p: two-sided Mann-Whitney U vs {reference})\n")
+        last = checkpoints[-1]
+        target = None
+        if reference in by:
+            target = float(np.mean([r["curve"][last - 1] for r in by[reference]]))
+        head = "| sampler | " + " | ".join(f"@{c}" for c in checkpoints)
+        head += f" | trials to reach {target:.4g} ({reference}@{last} mean), median | ms/trial | distinct |"
+        lines.append(head)
+        lines.append("|" + "---|" * (len(checkpoints) + 4))
+        for s, rs in by.items():
+            cells = []
+            for c in checkpoints:
+                vals = np.array([r["curve"][c - 1] for r in rs if len(r["curve"]) >= c])
+                cell = f"{np.mean(vals):.4g} +- {np.std(vals):.2g}"
+                if reference in by and s != reference:
+                    bv = np.array([r["curve"][c - 1] for r in by[reference] if len(r["curve"]) >= c])
+                    if np.std(vals) > 0 or np.std(bv) > 0 or np.mean(vals) != np.mean(bv):
+                        p = mannwhitneyu(vals, bv, alternative="two-sided").pvalue
+                        better = sign * (np.mean(vals) - np.mean(bv)) > 0
+                        cell += f" ({'better' if better else 'worse'} p={p:.3f}{'*' if p < 0.05 else ''})"
+                cells.append(cell)
+            reach = "-"
+            if target is not None:
+                hits = [next((i + 1 for i, v in enumerate(r["curve"]) if sign * (v - target) >= 0), np.inf) for r in rs]
+                med = float(np.median(hits))
+                reach = f"{med:.1f}" if np.isfinite(med) else f"> {len(rs[0]['curve'])}"
+            ms = np.nanmean([np.nanmean(r["sampler_seconds"]) for r in rs]) * 1e3
+            lines.append(
+                f"| {s} | " + " | ".join(cells) + f" | {reach} | {ms:.1f} | {np.mean([r['distinct'] for r in rs]):.1f} |"
+            )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--problems", default="nasbench201-cifar10,nasbench201-cifar100")
+    parser.add_argument("--samplers", default="tpe,bore")
+    parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--first-seed", type=int, default=0)
+    parser.add_argument("--trials", type=int, default=50)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--checkpoints", default="25,50,100")
+    parser.add_argument("--out", default="results/search_quality.json")
+    parser.add_argument("--no-cache", action="store_true")
+    parser.add_argument("--list", action="store_true", help="list the sampler configurations and exit")
+    args = parser.parse_args(argv)
+    factories = sampler_factories()
+    if args.list:
+        print("\n".join(factories))
+        return 0
+    samplers = args.samplers.split(",")
+    unknown = set(samplers) - set(factories)
+    if unknown:
+        parser.error(f"unknown sampler(s) {sorted(unknown)}; choose from {sorted(factories)}")
+    checkpoints = [c for c in map(int, args.checkpoints.split(",")) if c <= args.trials]
+    if args.trials not in checkpoints:
+        checkpoints.append(args.trials)
+    tasks = [
+        (prob, s, seed, args.trials)
+        for prob in args.problems.split(",")
+        for seed in range(args.first_seed, args.first_seed + args.seeds)
+        for s in samplers
+    ]
+    cache = {} if args.no_cache else _load_cache()
+    todo = [t for t in tasks if _key(t) not in cache]
+    start = time.time()
+    with ProcessPoolExecutor(max_workers=args.workers) as pool:
+        for i, run in enumerate(pool.map(run_one, todo), 1):
+            cache[_key((run["dataset"], run["sampler"], run["seed"], args.trials))] = run
+            print(
+                f"[{i}/{len(todo)}] {run['dataset']} {run['sampler']} seed={run['seed']} "
+                f"final={run['curve'][-1]:.4g} wall={run['wall_seconds']:.1f}s",
+                file=sys.stderr,
+                flush=True,
+            )
+            if not args.no_cache and i % 10 == 0:
+                CACHE.parent.mkdir(parents=True, exist_ok=True)
+                CACHE.write_text(json.dumps(cache))
+    if not args.no_cache:
+        CACHE.parent.mkdir(parents=True, exist_ok=True)
+        # Re-read: another invocation may have added runs meanwhile.
+        merged = _load_cache()
+        merged.update(cache)
+        CACHE.write_text(json.dumps(merged))
+    runs = [cache[_key(t)] for t in tasks]
+    table = summarize(runs, checkpoints)
+    print(table)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    meta = {
+        "command": " ".join([Path(sys.argv[0]).name, *(argv if argv is not None else sys.argv[1:])]),
+        "machine": f"{platform.machine()} {os.cpu_count()} cores (shared), python {platform.python_version()}",
+        "optuna": optuna.__version__,
+        "elapsed_seconds": time.time() - start,
+    }
+    out.write_text(json.dumps({"meta": meta, "runs": runs, "table": table}))
+    print(f"\nwrote {out} ({len(runs)} runs, {len(todo)} new, {meta['elapsed_seconds']:.0f} s)", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -163,8 +163,8 @@ class GroverSampler(QUBOSampler):
     def __init__(
         self,
         *,
-        num_value_qubits: int = 6,
-        num_iterations: int = 3,
+        num_value_qubits: int = 8,
+        num_iterations: int = 6,
         backend: Any = "statevector",
         primitive: Any = None,
         pass_manager: Any = None,

@@ -12,7 +12,8 @@ light. A :class:`CircuitBackend` bundles what a solver needs to run circuits on 
 * ``"noisy"`` / ``"noisy:FakeBrisbane"``: ``AerSimulator.from_backend`` of a qiskit-ibm-runtime fake
   device (its coupling map, basis gates and calibrated noise), circuits transpiled by a preset
   pass manager for that device.
-* ``"ibm"`` / ``"ibm:<backend name>"``: ``qiskit_ibm_runtime.SamplerV2`` on an IBM Quantum backend;
+* ``"ibm"`` / ``"ibm:<backend name>"``: qiskit-ibm-runtime's ``SamplerV2`` (the client-side
+  ``qiskit_ibm_runtime.executor_sampler.SamplerV2`` where installed) on an IBM Quantum backend;
   needs a saved ``QiskitRuntimeService`` account or the ``QISKIT_IBM_TOKEN`` environment variable.
 * a ``BackendV2`` object (a real ``IBMBackend`` or a fake device): the same runtime ``SamplerV2``
   path as ``"ibm"`` (a fake device runs it locally on Aer, which is how the hardware path is tested).
@@ -212,9 +213,15 @@ def _connect_ibm(name: str | None) -> Any:
 
 
 def _runtime_backend(device: Any, *, shots: int, seed: int | None, optimization_level: int) -> CircuitBackend:
-    """``qiskit_ibm_runtime.SamplerV2`` in job mode on ``device`` (local Aer for a fake device)."""
+    """qiskit-ibm-runtime's ``SamplerV2`` in job mode on ``device`` (local Aer for a fake device)."""
     from qiskit.transpiler import generate_preset_pass_manager
-    from qiskit_ibm_runtime import SamplerV2
+
+    try:
+        # qiskit-ibm-runtime >= 0.50 deprecates the server-side SamplerV2 for this client-side one
+        # (same constructor, options and results).
+        from qiskit_ibm_runtime.executor_sampler import SamplerV2
+    except ImportError:  # pragma: no cover - older qiskit-ibm-runtime
+        from qiskit_ibm_runtime import SamplerV2
 
     sampler = SamplerV2(mode=device)
     sampler.options.default_shots = shots

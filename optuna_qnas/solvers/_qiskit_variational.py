@@ -215,14 +215,18 @@ class _Evaluator:
         return value
 
 
-def make_optimizer(name: str, maxiter: int, *, seed: int | None, step: float) -> Any:
-    """A ``qiskit_optimization.optimizers`` instance by name."""
+def make_optimizer(name: str, maxiter: int, *, num_params: int, step: float) -> Any:
+    """A ``qiskit_optimization.optimizers`` instance by name.
+
+    COBYLA needs ``num_params + 2`` evaluations to build its first simplex, so ``maxiter`` is
+    raised to that where it is smaller.
+    """
     from qiskit_optimization.optimizers import COBYLA
     from qiskit_optimization.optimizers import NELDER_MEAD
     from qiskit_optimization.optimizers import SPSA
 
     if name == "cobyla":
-        return COBYLA(maxiter=maxiter, rhobeg=step)
+        return COBYLA(maxiter=max(maxiter, num_params + 2), rhobeg=step)
     if name == "nelder_mead":
         return NELDER_MEAD(maxiter=maxiter, maxfev=maxiter, adaptive=True)
     # SPSA: fixed gains (no 50-evaluation calibration); each iteration costs two evaluations.

@@ -1,0 +1,103 @@
+"""Parallel and distributed studies with our sampler: threads, processes, SQLite, Journal, PostgreSQL.
+
+Every worker builds its own sampler and reads everything from the shared storage (Optuna's model
+of distributed optimization). The search space (6 edges x 5 operations = 15,625 cells) is far
+larger than the budget, so every duplicate configuration is the sampler's doing. Duplicates are
+counted by :func:`duplicate_counts`: *sequential* ones (proposed after the first evaluation had
+finished) must never happen; *running* ones (two workers evaluating the same cell at once) can
+only come from two proposals computed at the same instant, and are bounded (docs/reliability.md).
+"""
+
+from __future__ import annotations
+
+import time
+
+import optuna
+from optuna.trial import TrialState
+import pytest
+
+from _reliability_helpers import duplicate_counts
+from _reliability_helpers import record_figure
+from _reliability_helpers import running_duplicate_bound
+from _reliability_helpers import start_worker
+from _reliability_helpers import wait_all
+from _reliability_worker import cell_value
+from _reliability_worker import make_sampler
+from _reliability_worker import suggest_cell
+
+
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+
+def _check(trials: list[optuna.trial.FrozenTrial], expected: int, label: str, workers: int) -> dict[str, int]:
+    states = [t.state for t in trials]
+    assert len(trials) == expected, f"{label}: {len(trials)} trials, expected {expected}"
+    assert states.count(TrialState.COMPLETE) == expected, f"{label}: not all trials finished: {states}"
+    assert [t.number for t in sorted(trials, key=lambda t: t.number)] == list(range(expected))
+    for t in trials:
+        assert t.value == pytest.approx(cell_value([["none", "skip", "conv1", "conv3", "pool"].index(t.params[f"e{i}"]) for i in range(6)]))
+    modes = [t.system_attrs.get("qnas:proposal", {}).get("mode") for t in trials]
+    assert modes.count("model") >= expected // 3, f"{label}: the model proposed too few trials: {modes}"
+    dups = duplicate_counts(trials)
+    record_figure("concurrency", storage=label, workers=workers, trials=expected, **dups)
+    assert dups["sequential"] == 0, f"{label}: a finished configuration was proposed again: {dups}"
+    assert dups["running"] <= running_duplicate_bound(expected), f"{label}: {dups}"
+    return dups
+
+
+def test_threads_n_jobs_4_share_one_sampler() -> None:
+    study = optuna.create_study(sampler=make_sampler(seed=0))
+
+    def objective(trial: optuna.Trial) -> float:
+        ops = suggest_cell(trial)
+        time.sleep(0.1)
+        return cell_value(ops)
+
+    study.optimize(objective, n_trials=20, n_jobs=4)
+    _check(study.trials, 20, "in-memory, n_jobs=4 threads", workers=4)
+
+
+def _run_workers(url: str, study_name: str, *, workers: int, trials: int, journal: bool = False) -> None:
+    flags = {"journal": True} if journal else {}
+    procs = [
+        start_worker(url, study_name, trials=trials, seed=100 + w, sleep=0.2, **flags) for w in range(workers)
+    ]
+    for code, out, err in wait_all(procs, timeout=300):
+        assert code == 0, err[-3000:]
+        assert "Traceback" not in err, err[-3000:]
+
+
+def _storage(kind: str, tmp_path, postgres_url: str | None):
+    if kind == "sqlite":
+        url = f"sqlite:///{tmp_path / 'study.db'}"
+        return url, url, False
+    if kind == "journal":
+        from optuna.storages import JournalStorage
+        from optuna.storages.journal import JournalFileBackend
+
+        path = str(tmp_path / "journal.log")
+        return JournalStorage(JournalFileBackend(path)), path, True
+    assert postgres_url is not None
+    return postgres_url, postgres_url, False
+
+
+@pytest.mark.parametrize(
+    "kind, workers, trials",
+    [
+        ("sqlite", 4, 6),
+        ("journal", 4, 6),
+        ("postgresql", 4, 6),
+        pytest.param("sqlite", 4, 25, marks=pytest.mark.slow),
+        pytest.param("journal", 4, 25, marks=pytest.mark.slow),
+        pytest.param("postgresql", 4, 25, marks=pytest.mark.slow),
+    ],
+)
+def test_worker_processes_on_one_storage(kind, workers, trials, tmp_path, request, study_name) -> None:
+    postgres_url = request.getfixturevalue("postgres_url") if kind == "postgresql" else None
+    storage, url, journal = _storage(kind, tmp_path, postgres_url)
+    optuna.create_study(study_name=study_name, storage=storage)
+    _run_workers(url, study_name, workers=workers, trials=trials, journal=journal)
+    study = optuna.load_study(study_name=study_name, storage=storage)
+    trials_ = study.get_trials(deepcopy=False)
+    _check(trials_, workers * trials, kind, workers)
+    assert len({t.user_attrs["pid"] for t in trials_}) == workers

@@ -1,4 +1,8 @@
-"""Side-by-side sampler comparisons on one Optuna storage, with statistics and a report."""
+"""Side-by-side sampler comparisons on one Optuna storage, with statistics and a report.
+
+scipy, pandas and matplotlib are imported only when statistics, tables or plots are asked for,
+so that worker processes start quickly.
+"""
 
 from optuna_qnas.compare._result import ComparisonResult
 from optuna_qnas.compare._result import RunResult
@@ -10,14 +14,12 @@ from optuna_qnas.compare._samplers import DEFAULT_SAMPLERS
 from optuna_qnas.compare._samplers import SAMPLERS
 from optuna_qnas.compare._samplers import SamplerSpec
 from optuna_qnas.compare._samplers import resolve_samplers
-from optuna_qnas.compare._stats import ComparisonStatistics
 from optuna_qnas.compare._storage import make_storage
 from optuna_qnas.compare._storage import study_name
 from optuna_qnas.compare._timing import TimedSampler
 
 __all__ = [
     "ComparisonResult",
-    "ComparisonStatistics",
     "DEFAULT_SAMPLERS",
     "RunResult",
     "SAMPLERS",

@@ -1,0 +1,74 @@
+"""The optuna-qnas command line: a real small comparison, the report command, user errors."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+CONSOLE = Path(sys.executable).parent / "optuna-qnas"
+
+
+def _run(*args, cwd=REPO, timeout=300):
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    return subprocess.run(
+        [sys.executable, "-m", "optuna_qnas", *args],
+        cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        (["compare", "--problem", "nasbench201-cifar1000"], "valid problems: nasbench201-cifar10,"),
+        (["compare", "--problem", "nasbench201-cifar10", "--samplers", "tpe,anealing"], "valid samplers: annealing, qaoa, tpe"),
+        (["compare", "--problem", "nasbench201-cifar10", "--trials", "0"], "--trials: must be at least 1"),
+        (["compare", "--problem", "nasbench201-cifar10", "--samplers", "random", "--storage", "postgresql://qnas:secret@127.0.0.1:9/nodb"], "Cannot open storage"),
+        (["compare", "--problem", "no_such_module_qnas:objective"], "Cannot import 'no_such_module_qnas'"),
+        (["compare", "--problem", "os.path:no_such_function"], "has no callable 'no_such_function'"),
+        (["compare", "--samplers", "tpe"], "--problem is required"),
+        (["report", "--storage", "sqlite:///{tmp}/empty.db", "--out", "{tmp}/r"], "holds no comparison studies"),
+        (["compare", "--problem", "nasbench201-cifar10", "--seeds", "two"], "--seeds"),
+    ],
+)
+def test_user_errors_are_one_line(args, fragment, tmp_path):
+    args = [a.format(tmp=tmp_path) for a in args]
+    proc = _run(*args, cwd=tmp_path)
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("optuna-qnas: error: ") and fragment in lines[0], lines[0]
+    assert "Traceback" not in proc.stderr and "secret" not in proc.stderr
+
+
+def test_list_shows_problems_and_samplers():
+    proc = _run("compare", "--list")
+    assert proc.returncode == 0, proc.stderr
+    for name in ["nasbench201-cifar10", "nasbench201-imagenet", "hpolib-naval-propulsion", "hpobench-credit-g", "digits", "annealing", "qaoa", "cmaes-int", "gp", "random"]:
+        assert f"  {name} " in proc.stdout, name
+
+
+def test_compare_then_report_from_storage(tmp_path):
+    out = tmp_path / "main"
+    proc = _run(
+        "compare", "--problem", "nasbench201-cifar10", "--samplers", "tpe,random",
+        "--trials", "6", "--seeds", "2", "--out", str(out), "--no-progress",
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "4 runs" in proc.stdout
+    assert (out / "comparison.db").exists()
+    report = (out / "report.md").read_text()
+    assert "optuna-qnas compare --problem nasbench201-cifar10 --samplers tpe,random" in report
+    # The console script re-renders the report from the storage alone.
+    rendered = subprocess.run(
+        [str(CONSOLE), "report", "--storage", f"sqlite:///{out}/comparison.db", "--out", str(tmp_path / "re")],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert rendered.returncode == 0, rendered.stderr
+    table = lambda text: text.split("## Results: nasbench201-cifar10")[1].split("## Best-so-far")[0]  # noqa: E731
+    assert table((tmp_path / "re" / "report.md").read_text()) == table(report)
+    assert (tmp_path / "re" / "best_so_far.png").stat().st_size > 10_000

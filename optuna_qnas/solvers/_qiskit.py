@@ -340,8 +340,9 @@ class QAOASolver(_VariationalSolver):
             Transpiles circuits for ``sampler``.
         max_qubits:
             Widest circuit; wider QUBOs are decomposed. Default 14 for the state-vector kinds
-            (measured: a warm-started solve takes about half a second on a 2-core CPU), 24 for
-            MPS, 8 for the noisy simulator, and never more than the device's qubits.
+            (measured: a warm-started solve takes about half a second on a 2-core CPU), 10 for
+            MPS (dense QUBOs entangle every pair of qubits), 8 for the noisy simulator, 24 for
+            IBM hardware, and never more than the device's qubits.
         decompose:
             If False, a QUBO wider than ``max_qubits`` raises ``ValueError``.
         max_rounds:

@@ -362,3 +362,31 @@ def test_importing_the_package_does_not_import_qiskit() -> None:
         "assert not bad, bad\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_aer_circuit_matches_a_numpy_state_vector() -> None:
+    """The QAOA circuit Aer runs is the textbook one: same probabilities as a direct numpy
+    simulation of exp(i b X)^n exp(-i g E / scale) |+>^n on the diagonal energies."""
+    from optuna_qnas.solvers._qiskit_backends import resolve_backend
+    from optuna_qnas.solvers._qiskit_variational import _Evaluator
+    from optuna_qnas.solvers._qiskit_variational import diagonal_energies
+    from optuna_qnas.solvers._qiskit_variational import ising_scale
+    from optuna_qnas.solvers._qiskit_variational import qaoa_circuit
+    from optuna_qnas.solvers._qiskit_variational import qubo_to_ising
+
+    n, theta = 6, np.array([0.3, 0.7, 0.9, 0.2])
+    qubo = random_qubo(n, 3)
+    h, j, _ = qubo_to_ising(qubo)
+    scale = ising_scale(h, j)
+    circuit, params = qaoa_circuit(h, j, 2, scale)
+    idx, probs, _ = _Evaluator(qubo, circuit, params, resolve_backend("statevector"), cvar_alpha=None, seed=0).distribution(theta)
+    e = diagonal_energies(qubo)
+    psi = np.full(2**n, 2 ** (-n / 2), dtype=complex)
+    for g, b in zip(theta[:2], theta[2:]):
+        psi *= np.exp(-1j * g * e / scale)
+        for q in range(n):
+            v = psi.reshape(-1, 2, 2**q)
+            a0 = v[:, 0, :].copy()
+            v[:, 0, :] = np.cos(b) * a0 + 1j * np.sin(b) * v[:, 1, :]
+            v[:, 1, :] = 1j * np.sin(b) * a0 + np.cos(b) * v[:, 1, :]
+    np.testing.assert_allclose(probs[idx], np.abs(psi) ** 2, atol=1e-10)

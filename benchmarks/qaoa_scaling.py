@@ -1,0 +1,257 @@
+"""QAOA cost and quality vs qubit count, next to a numpy state-vector floor and simulated annealing.
+
+Part 1 (cost): time and peak memory per proposal for the exact state vector, shot sampling and
+matrix-product-state backends at 10/14/18/22/26 qubits, and for the decomposed path at 40/60 bits.
+Each configuration runs in its own process (peak RSS is that process's ``ru_maxrss``). Where a
+whole solve fits the time budget it is measured (a cold solve, then a warm-started solve of a
+slightly changed QUBO, which is what consecutive trials look like); wider circuits get the time of
+one circuit evaluation, and the per-proposal estimate is that time x the warm solve's measured
+number of evaluations. The floor is a few-line numpy simulation of the same circuit.
+
+Part 2 (quality): on random dense QUBOs (brute-force optimum), the approximation ratio
+``(E_max - <E>) / (E_max - E_min)``, the probability of the exact optimum in the final state, and
+whether it is among the 16 most probable bitstrings, vs qubits and reps; simulated annealing
+(dwave-samplers, 16 reads) on the same QUBOs.
+
+    OMP_NUM_THREADS=1 nice -n 10 .venv/bin/python benchmarks/qaoa_scaling.py
+
+Writes results/qaoa_scaling.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from optuna_qnas._qubo import QUBO
+
+
+def random_qubo(n: int, seed: int) -> QUBO:
+    rng = np.random.default_rng(seed)
+    return QUBO.from_dense(rng.normal(size=(n, n)))
+
+
+# --- the floor: a few-line numpy QAOA of the same circuit -------------------------------------
+
+
+def numpy_qaoa_probs(energies: np.ndarray, scale: float, theta: np.ndarray) -> np.ndarray:
+    """|<x| prod_l exp(i b_l sum X) exp(-i g_l E/scale) |+>^n|^2 for all x (bit i of x = qubit i)."""
+    n = int(np.log2(energies.size))
+    p = len(theta) // 2
+    psi = np.full(energies.size, 2 ** (-n / 2), dtype=complex)
+    for g, b in zip(theta[:p], theta[p:]):
+        psi *= np.exp(-1j * g * energies / scale)
+        c, s = np.cos(b), 1j * np.sin(b)
+        for q in range(n):
+            v = psi.reshape(-1, 2, 2**q)
+            a0 = v[:, 0, :].copy()
+            v[:, 0, :] = c * a0 + s * v[:, 1, :]
+            v[:, 1, :] = s * a0 + c * v[:, 1, :]
+    return np.abs(psi) ** 2
+
+
+# --- part 1: one configuration per process ----------------------------------------------------
+
+
+def child(cfg: dict[str, Any]) -> dict[str, Any]:
+    from optuna_qnas.solvers._qiskit import QAOASolver
+    from optuna_qnas.solvers._qiskit_variational import _Evaluator
+    from optuna_qnas.solvers._qiskit_variational import diagonal_energies
+    from optuna_qnas.solvers._qiskit_variational import ising_scale
+    from optuna_qnas.solvers._qiskit_variational import linear_ramp
+    from optuna_qnas.solvers._qiskit_variational import qubo_to_ising
+
+    n, reps, kind, mode = cfg["n"], cfg["reps"], cfg["backend"], cfg["mode"]
+    qubo = random_qubo(n, 1000 + n)
+    nudged = QUBO(qubo.linear + 0.05 * np.random.default_rng(1).normal(size=n), qubo.quadratic, qubo.offset)
+    out: dict[str, Any] = dict(cfg)
+    theta = linear_ramp(reps, 0.8)
+    if mode == "numpy":
+        t0 = time.perf_counter()
+        e = diagonal_energies(qubo)
+        h, j, _ = qubo_to_ising(qubo)
+        out["energies_seconds"] = time.perf_counter() - t0
+        times = []
+        for _ in range(3):
+            t0 = time.perf_counter()
+            probs = numpy_qaoa_probs(e, ising_scale(h, j), theta)
+            float(probs @ e)
+            times.append(time.perf_counter() - t0)
+        out["eval_seconds"] = float(np.median(times))
+    elif mode == "solve":
+        solver = QAOASolver(reps=reps, backend=kind, max_qubits=cfg.get("max_qubits") or n)
+        t0 = time.perf_counter()
+        cold = solver.solve(qubo, 16, seed=0)
+        out["cold_seconds"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        warm = solver.solve(nudged, 16, seed=1)
+        out["warm_seconds"] = time.perf_counter() - t0
+        out["cold_evaluations"] = cold.info["circuit_evaluations"]
+        out["warm_evaluations"] = warm.info["circuit_evaluations"]
+        out["decomposed"] = warm.info["decomposed"]
+        if warm.info["decomposed"]:
+            out["decomposition_rounds"] = warm.info["decomposition_rounds"]
+            out["improvements_over_annealing"] = [cold.info["decomposition_improvements"], warm.info["decomposition_improvements"]]
+        out["eval_seconds"] = (
+            warm.info["seconds"]["optimise"] / max(warm.info["optimizer_evaluations"], 1) if "seconds" in warm.info else None
+        )
+    else:  # one circuit evaluation
+        solver = QAOASolver(reps=reps, backend=kind, max_qubits=n)
+        circuit, params = solver._circuit(qubo)
+        t0 = time.perf_counter()
+        ev = _Evaluator(qubo, circuit, params, solver.backend, cvar_alpha=None, seed=0)
+        out["setup_seconds"] = time.perf_counter() - t0
+        times = []
+        for _ in range(cfg.get("repeats", 2)):
+            t0 = time.perf_counter()
+            ev.objective(theta)
+            times.append(time.perf_counter() - t0)
+        out["eval_seconds"] = float(np.median(times))
+    out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    return out
+
+
+def run_child(cfg: dict[str, Any], timeout: float) -> dict[str, Any]:
+    code = "import json,sys; from benchmarks.qaoa_scaling import child; print(json.dumps(child(json.loads(sys.argv[1]))))"
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-c", code, json.dumps(cfg)], capture_output=True, text=True, timeout=timeout,
+            cwd=Path(__file__).resolve().parents[1],
+        )
+    except subprocess.TimeoutExpired:
+        return dict(cfg, error=f"timeout after {timeout:.0f} s")
+    if proc.returncode != 0:
+        return dict(cfg, error=proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else f"rc={proc.returncode}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def cost_configs(quick: bool) -> list[dict[str, Any]]:
+    cfgs: list[dict[str, Any]] = []
+    sizes = (10, 14) if quick else (10, 14, 18, 22, 26)
+    for n in sizes:
+        cfgs.append({"n": n, "reps": 2 if n <= 18 else 1, "backend": "numpy", "mode": "numpy"})
+        for kind in ("statevector", "shots", "mps"):
+            full = n <= (18 if kind != "mps" else 10)
+            cfgs.append({"n": n, "reps": 2 if n <= 18 else 1, "backend": kind, "mode": "solve" if full else "eval"})
+    for n in (() if quick else (40, 60)):
+        cfgs.append({"n": n, "reps": 2, "backend": "statevector", "mode": "solve", "max_qubits": 14})
+    return cfgs
+
+
+# --- part 2: quality --------------------------------------------------------------------------
+
+
+def quality(sizes: tuple[int, ...], reps_list: tuple[int, ...], seeds: int) -> list[dict[str, Any]]:
+    from dwave.samplers import SimulatedAnnealingSampler
+
+    from optuna_qnas.solvers._dimod import qubo_to_bqm
+    from optuna_qnas.solvers._dimod import sampleset_to_array
+    from optuna_qnas.solvers._qiskit import QAOASolver
+    from optuna_qnas.solvers._qiskit_variational import diagonal_energies
+    from optuna_qnas.solvers._qiskit_variational import ising_scale
+    from optuna_qnas.solvers._qiskit_variational import qubo_to_ising
+
+    rows = []
+    for n in sizes:
+        for seed in range(seeds):
+            qubo = random_qubo(n, 2000 + 10 * n + seed)
+            e = diagonal_energies(qubo)
+            e_min, e_max = float(e.min()), float(e.max())
+            opt = int(np.argmin(e))
+            t0 = time.perf_counter()
+            ss = SimulatedAnnealingSampler().sample(qubo_to_bqm(qubo), num_reads=16, seed=seed)
+            t_sa = time.perf_counter() - t0
+            reads = sampleset_to_array(ss, n)
+            read_e = qubo.energies(reads)
+            rows.append({
+                "solver": "simulated_annealing", "n": n, "seed": seed, "reps": None,
+                "approx_ratio": float((e_max - read_e.mean()) / (e_max - e_min)),
+                "p_optimum": float(np.mean(np.isclose(read_e, e_min))),
+                "optimum_in_top16": bool(np.isclose(read_e.min(), e_min)),
+                "seconds": t_sa,
+            })
+            for reps in reps_list:
+                solver = QAOASolver(reps=reps, max_qubits=n, warm_start=False)
+                t0 = time.perf_counter()
+                res = solver.solve(qubo, 16, seed=seed)
+                t_q = time.perf_counter() - t0
+                h, j, _ = qubo_to_ising(qubo)
+                probs = numpy_qaoa_probs(e, ising_scale(h, j), np.array(res.info["optimal_point"]))
+                rows.append({
+                    "solver": "qaoa", "n": n, "seed": seed, "reps": reps,
+                    "approx_ratio": float((e_max - probs @ e) / (e_max - e_min)),
+                    "p_optimum": float(probs[opt]),
+                    "optimum_in_top16": bool(np.isclose(res.energies.min(), e_min)),
+                    "evaluations": res.info["circuit_evaluations"],
+                    "seconds": t_q,
+                    "p_optimum_uniform": 1.0 / 2**n,
+                })
+            print(f"quality n={n} seed={seed} done", flush=True)
+    return rows
+
+
+def summarise_quality(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    keys = sorted({(r["solver"], r["n"], r["reps"] or 0) for r in rows})
+    out = []
+    for solver, n, reps in keys:
+        sel = [r for r in rows if r["solver"] == solver and r["n"] == n and (r["reps"] or 0) == reps]
+        out.append({
+            "solver": solver, "n": n, "reps": reps or None, "cases": len(sel),
+            "approx_ratio_mean": float(np.mean([r["approx_ratio"] for r in sel])),
+            "p_optimum_mean": float(np.mean([r["p_optimum"] for r in sel])),
+            "optimum_in_top16_rate": float(np.mean([r["optimum_in_top16"] for r in sel])),
+            "seconds_mean": float(np.mean([r["seconds"] for r in sel])),
+        })
+    return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="10/14 qubits only, fewer quality cases")
+    parser.add_argument("--timeout", type=float, default=240.0, help="seconds per cost configuration")
+    parser.add_argument("--skip-cost", action="store_true")
+    parser.add_argument("--skip-quality", action="store_true")
+    parser.add_argument("--out", default="results/qaoa_scaling.json")
+    args = parser.parse_args(argv)
+    out_path = Path(args.out)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    payload: dict[str, Any] = {
+        "machine": f"{platform.machine()} {os.cpu_count()} CPUs (shared with other jobs), Python {platform.python_version()}",
+        "threads": os.environ.get("OMP_NUM_THREADS", "unset"),
+        "command": " ".join(["python"] + sys.argv),
+    }
+    if out_path.exists():
+        try:
+            payload = {**json.loads(out_path.read_text()), **payload}
+        except ValueError:
+            pass
+    if not args.skip_cost:
+        cost = []
+        for cfg in cost_configs(args.quick):
+            r = run_child(cfg, args.timeout)
+            cost.append(r)
+            print(json.dumps(r), flush=True)
+            payload["cost"] = cost
+            out_path.write_text(json.dumps(payload, indent=1))
+    if not args.skip_quality:
+        sizes = (8, 10) if args.quick else (8, 10, 12, 14, 16)
+        rows = quality(sizes, (1, 2) if args.quick else (1, 2, 3), 2 if args.quick else 4)
+        payload["quality_cases"] = rows
+        payload["quality"] = summarise_quality(rows)
+        for row in payload["quality"]:
+            print(json.dumps(row), flush=True)
+        out_path.write_text(json.dumps(payload, indent=1))
+
+
+if __name__ == "__main__":
+    main()

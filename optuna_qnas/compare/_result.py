@@ -19,6 +19,8 @@ from optuna_qnas.compare._storage import is_interrupted
 from optuna_qnas.compare._storage import make_storage
 from optuna_qnas.compare._timing import SAMPLER_TIME_ATTR
 
+TRUE_VALUE_ATTR = "true_value"  # written by objectives that know a noise-free value
+
 
 @dataclass
 class RunResult:
@@ -43,6 +45,10 @@ class RunResult:
             The recorded reason of each failed trial.
         settings:
             The study's ``qnas_compare`` user attribute.
+        true_values:
+            ``(n,)`` noise-free value of each trial's configuration where the objective
+            records one (user attribute ``true_value``, e.g. the tabular benchmarks' mean over
+            training seeds), else ``nan``.
     """
 
     problem: str
@@ -59,6 +65,7 @@ class RunResult:
     n_interrupted: int = 0
     fail_reasons: list[str] = field(default_factory=list)
     settings: dict[str, Any] = field(default_factory=dict)
+    true_values: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     @property
     def maximize(self) -> bool:
@@ -75,6 +82,37 @@ class RunResult:
         v = np.where(np.isfinite(self.values), self.values, -np.inf if self.maximize else np.inf)
         best = np.maximum.accumulate(v) if self.maximize else np.minimum.accumulate(v)
         return np.where(np.isfinite(best), best, np.nan)
+
+    @property
+    def incumbent_true(self) -> np.ndarray:
+        """``(n,)`` noise-free value of the incumbent (best observed trial) after each trial.
+
+        ``nan`` where there is no incumbent yet or the objective records no noise-free value.
+        """
+        out = np.full(len(self.values), np.nan)
+        if len(self.true_values) != len(self.values):
+            return out
+        best_i = -1
+        for i, v in enumerate(self.values):
+            if np.isfinite(v) and (
+                best_i < 0 or (v > self.values[best_i] if self.maximize else v < self.values[best_i])
+            ):
+                best_i = i
+            if best_i >= 0:
+                out[i] = self.true_values[best_i]
+        return out
+
+    @property
+    def has_true_values(self) -> bool:
+        return bool(len(self.true_values)) and bool(np.isfinite(self.true_values).any())
+
+    def curve(self, metric: str = "best_so_far") -> np.ndarray:
+        """``best_so_far`` (observed) or ``incumbent_true`` (noise-free score of the incumbent)."""
+        if metric == "best_so_far":
+            return self.best_so_far
+        if metric == "incumbent_true":
+            return self.incumbent_true
+        raise ValueError(f"metric must be 'best_so_far' or 'incumbent_true', got {metric!r}.")
 
     @property
     def final_best(self) -> float:
@@ -167,6 +205,8 @@ class ComparisonResult:
                     "trial": np.arange(1, len(r.values) + 1),
                     "value": r.values,
                     "best_so_far": r.best_so_far,
+                    "true_value": r.true_values if len(r.true_values) == len(r.values) else np.nan,
+                    "incumbent_true": r.incumbent_true,
                     "sampler_time_s": r.sampler_time,
                     "trial_time_s": r.trial_time,
                 }
@@ -180,11 +220,22 @@ class ComparisonResult:
         *,
         checkpoints: Sequence[int] | None = None,
         targets: dict[str, float] | None = None,
+        metric: str = "best_so_far",
     ) -> Any:
-        """The statistics of :mod:`optuna_qnas.compare._stats` for this result."""
+        """The statistics of :mod:`optuna_qnas.compare._stats` for this result.
+
+        Args:
+            checkpoints:
+                Trial counts for the tables (default: two below the budget and the budget).
+            targets:
+                Problem -> target value for "trials to reach the target".
+            metric:
+                ``"best_so_far"`` (observed values) or ``"incumbent_true"`` (noise-free value
+                of the incumbent, where the objective records one).
+        """
         from optuna_qnas.compare._stats import compute_statistics
 
-        return compute_statistics(self, checkpoints=checkpoints, targets=targets)
+        return compute_statistics(self, checkpoints=checkpoints, targets=targets, metric=metric)
 
     def write_report(
         self,
@@ -232,6 +283,9 @@ def _run_from_study(storage: BaseStorage, study: Any, n_trials: int | None) -> R
         ],
         dtype=float,
     )
+    true_values = np.array(
+        [float(t.user_attrs.get(TRUE_VALUE_ATTR, np.nan)) for t in counted], dtype=float
+    )
     distinct = {tuple(sorted((k, repr(v)) for k, v in t.params.items())) for t in counted}
     return RunResult(
         problem=settings["problem"],
@@ -250,6 +304,7 @@ def _run_from_study(storage: BaseStorage, study: Any, n_trials: int | None) -> R
             str(t.user_attrs.get(FAIL_REASON_ATTR, "")) for t in counted if t.state == TrialState.FAIL
         ],
         settings=settings,
+        true_values=true_values,
     )
 
 

@@ -153,6 +153,10 @@ def curves_matrix(curves: Sequence[np.ndarray], length: int) -> np.ndarray:
     return out
 
 
+def _last(curve: np.ndarray) -> float:
+    return float(curve[-1]) if len(curve) else math.nan
+
+
 def default_checkpoints(n_trials: int) -> list[int]:
     """Two checkpoints below the budget (25, 50 for 100 trials) and the budget itself."""
     points = [c for c in DEFAULT_CHECKPOINTS if c < n_trials]
@@ -164,8 +168,13 @@ def compute_statistics(
     *,
     checkpoints: Sequence[int] | None = None,
     targets: dict[str, float] | None = None,
+    metric: str = "best_so_far",
 ) -> ComparisonStatistics:
-    """All statistics of ``result`` (a :class:`ComparisonResult`)."""
+    """All statistics of ``result`` (a :class:`ComparisonResult`) on one curve ``metric``.
+
+    ``metric`` is ``"best_so_far"`` (observed best value) or ``"incumbent_true"`` (noise-free
+    value of the incumbent, for objectives that record one).
+    """
     import pandas as pd
 
     targets = dict(targets or {})
@@ -186,7 +195,7 @@ def compute_statistics(
         ) or [budget]
         finite = np.concatenate([r.values[np.isfinite(r.values)] for r in runs] or [np.array([])])
         worst = float(np.min(finite) if maximize else np.max(finite)) if len(finite) else math.nan
-        finals_all = np.array([r.final_best for r in runs], dtype=float)
+        finals_all = np.array([_last(r.curve(metric)) for r in runs], dtype=float)
         target = targets.get(problem, settings.get("target"))
         if target is None:
             target = float(np.nanmedian(finals_all)) if np.isfinite(finals_all).any() else math.nan
@@ -197,7 +206,7 @@ def compute_statistics(
             sruns = result.select(problem, sampler)
             if not sruns:
                 continue
-            matrix = curves_matrix([r.best_so_far for r in sruns], budget)
+            matrix = curves_matrix([r.curve(metric) for r in sruns], budget)
             per_sampler_at[sampler] = {}
             for c in points:
                 at = matrix[:, c - 1]
@@ -217,10 +226,10 @@ def compute_statistics(
                         "median": float(np.median(at)) if len(at) else math.nan,
                     }
                 )
-            finals = np.array([r.final_best for r in sruns], dtype=float)
-            aucs = np.array([area_under_curve(r.best_so_far, worst) for r in sruns])
+            finals = np.array([_last(r.curve(metric)) for r in sruns], dtype=float)
+            aucs = np.array([area_under_curve(r.curve(metric), worst) for r in sruns])
             reach = np.array(
-                [trials_to_target(r.best_so_far, target, maximize=maximize) for r in sruns]
+                [trials_to_target(r.curve(metric), target, maximize=maximize) for r in sruns]
             )
             f_mean, f_std, f_low, f_high = mean_interval(finals)
             final_means[problem][sampler] = f_mean

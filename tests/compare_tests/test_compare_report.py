@@ -63,6 +63,7 @@ def test_write_report(result, tmp_path):
         "optuna-qnas compare --test",
         "| optuna |",
         "![",
+        "## Noise-free score of the incumbent",
     ]:
         assert needle in text, needle
     html = (tmp_path / "report.html").read_text()

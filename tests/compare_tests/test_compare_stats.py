@@ -59,3 +59,20 @@ def test_ranks_and_checkpoints():
     assert default_checkpoints(100) == [25, 50, 100]
     assert default_checkpoints(30) == [10, 25, 30]
     assert default_checkpoints(5) == [5]
+
+
+def test_incumbent_true_follows_the_best_observed_trial():
+    from optuna_qnas.compare import RunResult
+
+    values = np.array([1.0, np.nan, 3.0, 2.0, 3.0])
+    run = RunResult(
+        problem="p", sampler="s", seed=0, study_name="x", direction="maximize", n_trials=5,
+        values=values, states=["COMPLETE"] * 5, sampler_time=np.zeros(5), trial_time=np.zeros(5),
+        n_distinct=5, true_values=np.array([0.5, np.nan, 2.5, 2.9, 2.0]),
+    )  # fmt: skip
+    np.testing.assert_array_equal(run.best_so_far, [1.0, 1.0, 3.0, 3.0, 3.0])
+    # A tie (trial 5 also observed 3.0) keeps the first incumbent.
+    np.testing.assert_array_equal(run.incumbent_true, [0.5, 0.5, 2.5, 2.5, 2.5])
+    np.testing.assert_array_equal(run.curve("incumbent_true"), run.incumbent_true)
+    with pytest.raises(ValueError, match="incumbent_true"):
+        run.curve("regret")

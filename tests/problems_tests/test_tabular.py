@@ -62,6 +62,8 @@ def test_nasbench201_values_come_from_the_table_and_are_reproducible():
             assert isinstance(t.distributions["Op0"], CategoricalDistribution)
             assert list(t.distributions["Op0"].choices) == OPS
             assert t.value in _table_values(problem, t.params, "val_acc")
+            # The noise-free score recorded for comparisons is the mean over training seeds.
+            assert t.user_attrs["true_value"] == pytest.approx(np.mean(_table_values(problem, t.params, "val_acc")))
     assert runs[0] == runs[1]
     # Another problem seed draws other training seeds for the same configurations.
     study = optuna.create_study(direction="maximize", sampler=optuna.samplers.RandomSampler(seed=5))

@@ -69,14 +69,21 @@ def sampler_factories() -> dict[str, Callable[[int], optuna.samplers.BaseSampler
         "random": lambda s: optuna.samplers.RandomSampler(seed=s),
         "blr": _qubo(),
         # Density ratio (BORE): Laplace Bayesian logistic regression on 1st+2nd-order bits.
-        "bore": _qubo(_bore()),
+        "bore": _qubo(_bore()),  # Thompson draw at temperature 1
         "bore-lin": _qubo(_bore(prior_std_pair=0.0)),
-        "bore-mode": _qubo(_bore(temperature=0.0)),
+        "bore-mode": _qubo(_bore(temperature=0.0)),  # the posterior mode (BORE's argmax)
         "bore-t0.25": _qubo(_bore(temperature=0.25)),
-        "bore-g15": _qubo(_bore(gamma=0.15)),
+        "bore-t0.1": _qubo(_bore(temperature=0.1)),
         "bore-tr": _qubo(_bore(trust_region=0.5)),
-        "bore-tr-mi": _qubo(_bore(trust_region=0.5, model_incumbent=True)),
-        "bore-s5": _qubo(_bore(), n_startup_trials=5),
+        "bore-mode-lin": _qubo(_bore(temperature=0.0, prior_std_pair=0.0)),
+        "bore-mode-s5": _qubo(_bore(temperature=0.0), n_startup_trials=5),
+        "bore-mode-tr": _qubo(_bore(temperature=0.0, trust_region=0.5)),
+        "bore-mode-g15": _qubo(_bore(temperature=0.0, gamma=0.15)),
+        # Mode first; a posterior draw (T=1) when every low-energy sample was already evaluated.
+        "bore-m": _qubo(_bore(temperature=0.0, retry_temperature=1.0)),
+        "bore-m-s5": _qubo(_bore(temperature=0.0, retry_temperature=1.0), n_startup_trials=5),
+        "bore-m-p1": _qubo(_bore(temperature=0.0, retry_temperature=1.0, prior_std_pair=1.0)),
+        "bore-m-s5-p1": _qubo(_bore(temperature=0.0, retry_temperature=1.0, prior_std_pair=1.0), n_startup_trials=5),
     }
 
 

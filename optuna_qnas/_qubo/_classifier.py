@@ -83,7 +83,12 @@ class BayesianLogisticQuadratic:
         prior_std_pair:
             Prior standard deviation of each pairwise weight; 0 gives a first-order model.
         temperature:
-            Posterior covariance multiplier of the Thompson draw; 0 proposes the posterior mode.
+            Posterior covariance multiplier of the first Thompson draw of a proposal; 0 proposes
+            the posterior mode (BORE's argmax of the classifier).
+        retry_temperature:
+            Posterior covariance multiplier of the further draws of the same proposal (the sampler
+            asks again when every low-energy sample is already evaluated): a deterministic mode
+            would only return the same samples again.
         trust_region:
             Hamming penalty per flipped bit towards the incumbent (logit units) at the start of a
             stall; 0 disables the trust region.
@@ -105,6 +110,7 @@ class BayesianLogisticQuadratic:
         prior_std_linear: float = 1.5,
         prior_std_pair: float = 0.5,
         temperature: float = 1.0,
+        retry_temperature: float | None = None,
         trust_region: float = 0.0,
         tr_patience: int = 20,
         model_incumbent: bool = False,
@@ -121,6 +127,8 @@ class BayesianLogisticQuadratic:
             raise ValueError(f"prior_std_pair must be >= 0 (0: first-order model); got {prior_std_pair!r}.")
         if not temperature >= 0:
             raise ValueError(f"temperature must be >= 0; got {temperature!r}.")
+        if retry_temperature is not None and not retry_temperature >= 0:
+            raise ValueError(f"retry_temperature must be >= 0 or None; got {retry_temperature!r}.")
         if not trust_region >= 0:
             raise ValueError(f"trust_region must be >= 0; got {trust_region!r}.")
         if tr_patience < 1:
@@ -132,6 +140,8 @@ class BayesianLogisticQuadratic:
         self.prior_std_linear = float(prior_std_linear)
         self.prior_std_pair = float(prior_std_pair)
         self.temperature = float(temperature)
+        self.retry_temperature = float(temperature if retry_temperature is None else retry_temperature)
+        self._draws = 0
         self.trust_region = float(trust_region)
         self.tr_patience = int(tr_patience)
         self.model_incumbent = bool(model_incumbent)
@@ -161,34 +171,53 @@ class BayesianLogisticQuadratic:
         z = top_fraction_labels(y, self.gamma)
         F = self.design(X)
         prec = self._prior_precision()
-        # Newton's method on the penalised log-likelihood (concave: converges from zero).
-        w = np.zeros(F.shape[1])
+        n, p = F.shape
+        w = np.zeros(p)
         w[0] = math.log(max(z.mean(), 1e-3) / max(1.0 - z.mean(), 1e-3))
-        L = None
+        # Newton's method on the penalised log-likelihood (concave: converges from any start).
+        # With n <= p every step goes through the n x n matrix B = I + S^1/2 F D^-1 F^T S^1/2
+        # (Woodbury; S = diag(p(1-p)), D = prior precision), otherwise through the p x p Hessian.
+        self._dual = n <= p
+        K = (F / prec) @ F.T if self._dual else None
+        self.newton_iters_used = 0
         for _ in range(self.newton_iters):
-            f = F @ w
-            p = 0.5 * (1.0 + np.tanh(0.5 * f))  # stable sigmoid
-            grad = F.T @ (z - p) - prec * w
-            s = p * (1.0 - p)
-            H = (F * s[:, None]).T @ F
-            H[np.diag_indices_from(H)] += prec
-            L = scipy.linalg.cholesky(H, lower=True, check_finite=False)
-            step = scipy.linalg.cho_solve((L, True), grad, check_finite=False)
+            prob = 0.5 * (1.0 + np.tanh(0.5 * (F @ w)))  # a stable sigmoid
+            sq = np.sqrt(prob * (1.0 - prob))
+            chol = self._curvature(F, prec, sq, K)
+            grad = F.T @ (z - prob) - prec * w
+            if self._dual:
+                dg = grad / prec
+                b = sq * scipy.linalg.cho_solve((chol, True), sq * (F @ dg), check_finite=False)
+                step = dg - (F.T @ b) / prec
+            else:
+                step = scipy.linalg.cho_solve((chol, True), grad, check_finite=False)
             w = w + step
-            if float(np.max(np.abs(step))) < 1e-6:
+            self.newton_iters_used += 1
+            if float(np.max(np.abs(step))) < 1e-3:
+                # Converged: the curvature of the last iterate stands for the mode's (the
+                # difference is far below the posterior's own spread).
                 break
-        # Curvature at the final mode.
-        p = 0.5 * (1.0 + np.tanh(0.5 * (F @ w)))
-        s = p * (1.0 - p)
-        H = (F * s[:, None]).T @ F
-        H[np.diag_indices_from(H)] += prec
-        self._L = scipy.linalg.cholesky(H, lower=True, check_finite=False)
+        self._L = chol
+        self._sq = sq
+        self._F = F
+        self._prec = prec
         self._mode = w
         self._X = X
         self._y = y
         self._labels = z
         self._center = self._incumbent(X, y, F @ w)
+        self._draws = 0
         self._fitted = True
+
+    def _curvature(self, F: np.ndarray, prec: np.ndarray, sq: np.ndarray, K: np.ndarray | None) -> np.ndarray:
+        """Cholesky factor of ``B`` (dual, ``n <= p``) or of the Hessian ``H`` (primal)."""
+        if K is not None:
+            M = K * np.outer(sq, sq)
+            M[np.diag_indices_from(M)] += 1.0
+        else:
+            M = (F * (sq**2)[:, None]).T @ F
+            M[np.diag_indices_from(M)] += prec
+        return scipy.linalg.cholesky(M, lower=True, check_finite=False)
 
     def _incumbent(self, X: np.ndarray, y: np.ndarray, logits: np.ndarray) -> np.ndarray | None:
         """Bits of the trust region's centre, or None when the region is released."""
@@ -228,15 +257,23 @@ class BayesianLogisticQuadratic:
         if not self._fitted:
             raise RuntimeError("fit() first.")
 
-    def sample_weights(self, rng: np.random.RandomState) -> np.ndarray:
+    def sample_weights(self, rng: np.random.RandomState, temperature: float | None = None) -> np.ndarray:
         """One draw from the Laplace posterior ``N(mode, temperature * H^-1)``."""
         self._check_fitted()
-        if self.temperature == 0:
+        temperature = self.temperature if temperature is None else float(temperature)
+        if temperature == 0:
             return self._mode.copy()
+        t = math.sqrt(temperature)
+        if self._dual:
+            # Bhattacharya et al. (2016): u ~ N(0, D^-1), v = S^1/2 F u + N(0, I); then
+            # u - D^-1 F^T S^1/2 B^-1 v ~ N(0, (D + F^T S F)^-1), exactly.
+            F, prec, sq = self._F, self._prec, self._sq
+            u = rng.standard_normal(F.shape[1]) / np.sqrt(prec)
+            v = sq * (F @ u) + rng.standard_normal(F.shape[0])
+            a = scipy.linalg.cho_solve((self._L, True), v, check_finite=False)
+            return self._mode + t * (u - (F.T @ (sq * a)) / prec)
         zeta = rng.standard_normal(self._mode.shape[0])
-        return self._mode + math.sqrt(self.temperature) * scipy.linalg.solve_triangular(
-            self._L.T, zeta, lower=False, check_finite=False
-        )
+        return self._mode + t * scipy.linalg.solve_triangular(self._L.T, zeta, lower=False, check_finite=False)
 
     def _weights_to_qubo(self, w: np.ndarray) -> QUBO:
         n = self.features.n
@@ -248,8 +285,13 @@ class BayesianLogisticQuadratic:
         return self._weights_to_qubo(self._mode)
 
     def sample_qubo(self, rng: np.random.RandomState) -> QUBO:
-        """``-logit`` of a posterior draw, plus the trust-region term when active."""
-        qubo = self._weights_to_qubo(self.sample_weights(rng))
+        """``-logit`` of a posterior draw, plus the trust-region term when active.
+
+        The first call after ``fit`` draws at ``temperature``, later ones at ``retry_temperature``.
+        """
+        temperature = self.temperature if self._draws == 0 else self.retry_temperature
+        self._draws += 1
+        qubo = self._weights_to_qubo(self.sample_weights(rng, temperature))
         weight = self.tr_weight()
         if weight > 0:
             qubo = qubo + hamming_qubo(self._center, weight)

@@ -98,6 +98,19 @@ def test_temperature_zero_gives_the_mode() -> None:
     np.testing.assert_array_equal(a.quadratic, b.quadratic)
 
 
+def test_retries_of_a_mode_proposal_are_posterior_draws() -> None:
+    X, y = _xor_problem(40, 4)
+    model = BayesianLogisticQuadratic(_full_mask(5), temperature=0.0, retry_temperature=1.0)
+    model.fit(X, y, np.random.RandomState(0))
+    rng = np.random.RandomState(1)
+    first, second, third = (model.sample_qubo(rng) for _ in range(3))
+    np.testing.assert_array_equal(first.linear, model.mean_qubo().linear)
+    assert not np.allclose(second.linear, first.linear)
+    assert not np.allclose(third.quadratic, second.quadratic)
+    model.fit(X, y, np.random.RandomState(0))  # a new fit starts with the mode again
+    np.testing.assert_array_equal(model.sample_qubo(rng).linear, first.linear)
+
+
 def test_hamming_qubo_is_exactly_the_hamming_distance() -> None:
     xs = _all_bits(7)
     center = np.array([1, 0, 0, 1, 1, 0, 1])
@@ -134,6 +147,7 @@ def test_trust_region_adds_the_weighted_distance_to_the_incumbent_and_releases_o
         ({"prior_std_pair": -1.0}, "prior_std_pair"),
         ({"temperature": -0.1}, "temperature"),
         ({"trust_region": -1.0}, "trust_region"),
+        ({"retry_temperature": -1.0}, "retry_temperature"),
         ({"tr_patience": 0}, "tr_patience"),
     ],
 )

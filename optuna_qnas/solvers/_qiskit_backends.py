@@ -74,6 +74,16 @@ class CircuitBackend:
     def exact(self) -> bool:
         return self.kind == "statevector"
 
+    def sampler_for(self, seed: int | None) -> Any:
+        """The sampler to use for one solve: Aer's shot samplers are re-created with the solve's
+        seed so that a seeded solve is reproducible; other samplers are used as given."""
+        if seed is None or self.kind not in ("shots", "mps"):
+            return self.sampler
+        from qiskit_aer.primitives import SamplerV2
+
+        method = "statevector" if self.kind == "shots" else "matrix_product_state"
+        return SamplerV2(default_shots=self.shots, seed=int(seed), options={"backend_options": {"method": method}})
+
     def qiskit_optimization_sampler(self, seed: int | None) -> tuple[Any, Any]:
         """A ``(SamplerV2, pass_manager)`` pair for qiskit-optimization's algorithms.
 

@@ -187,6 +187,7 @@ class _Evaluator:
             names = [p.name for p in params]
             self.order = [names.index(p.name) for p in circ.parameters]
             self.creg = circ.cregs[0].name if circ.cregs else "meas"
+            self.sampler = backend.sampler_for(seed)
 
     def distribution(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(indices, probabilities, energies)`` of the basis states the circuit produced."""
@@ -196,7 +197,7 @@ class _Evaluator:
             probs = np.asarray(self.backend.simulator.run(bound).result().data(0)["probabilities"], dtype=float)
             return np.arange(probs.shape[0]), probs, self.energies
         values = np.asarray(theta, dtype=float)[self.order]
-        result = self.backend.sampler.run([(self.sampler_circuit, values)]).result()[0]
+        result = self.sampler.run([(self.sampler_circuit, values)]).result()[0]
         counts = getattr(result.data, self.creg).get_int_counts()
         idx = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
         cnt = np.fromiter(counts.values(), dtype=float, count=len(counts))

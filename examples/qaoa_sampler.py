@@ -4,7 +4,7 @@ Each proposal fits a quadratic model of validation accuracy over the binary-enco
 (6 edges x 5 operations -> 18 qubits), draws a QUBO from its posterior and minimises it with QAOA
 on an exact Aer state-vector simulation. 18 bits are above the default ``max_qubits`` (14), so
 QAOA solves 14-qubit sub-QUBOs around an annealed incumbent; pass ``--max-qubits 18`` to run the
-whole 18-qubit circuit instead (about 5x slower per proposal here).
+whole 18-qubit circuit instead (about 4x slower per proposal here).
 
     python examples/qaoa_sampler.py                       # QAOA, 60 trials
     python examples/qaoa_sampler.py --backend noisy       # a noisy FakeManilaV2 simulation (5 qubits)

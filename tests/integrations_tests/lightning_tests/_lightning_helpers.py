@@ -14,6 +14,10 @@ from torch.utils.data import DataLoader
 from torch.utils.data import TensorDataset
 
 
+# Tiny models: one thread avoids OpenMP spin contention on a shared 2-core machine.
+torch.set_num_threads(1)
+
+
 class DigitsMLP(pl.LightningModule):
     def __init__(self, *, log_metric: str = "val_acc", hidden: int = 16) -> None:
         super().__init__()

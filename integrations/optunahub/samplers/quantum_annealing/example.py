@@ -29,7 +29,7 @@ if __name__ == "__main__":
         package="samplers/quantum_annealing", registry_root=registry_root
     )
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    sampler = module.QuantumAnnealingSampler(seed=0, n_startup_trials=5)
+    sampler = module.QuantumAnnealingSampler(seed=0, n_startup_trials=4)
     study = optuna.create_study(direction="maximize", sampler=sampler)
-    study.optimize(objective, n_trials=20)
+    study.optimize(objective, n_trials=12)
     print(f"best value {study.best_value:.2f} with {study.best_params}")

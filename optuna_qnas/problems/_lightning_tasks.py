@@ -4,6 +4,8 @@
   cell CNN or an MLP.
 - UCR/UEA time-series classification from the datasets bundled inside aeon
   (``ItalyPowerDemand``, ``GunPoint``, ``BasicMotions``, ...): a 1-D CNN / TCN.
+- Text: word-level sentiment from the human-rated lexicon bundled in ``vaderSentiment``
+  (no PyPI package bundles SST or PTB), as one-hot characters: the same 1-D CNN / TCN.
 
 Each ``make_*_objective`` returns a define-by-run objective ``trial -> validation accuracy``
 (maximise) that suggests an architecture, trains it on CPU with the pruning and model-cost
@@ -123,6 +125,56 @@ def load_ucr_arrays(dataset: str = "ItalyPowerDemand", *, extract_path: str | No
         np.asarray(X_te, dtype=np.float32),
         np.array([classes[c] for c in y_te], dtype=np.int64),
     )
+
+
+def load_vader_lexicon_arrays(
+    seed: int,
+    *,
+    min_abs_valence: float = 0.5,
+    max_len: int = 20,
+    val_fraction: float = 0.2,
+) -> Arrays:
+    """Word-level sentiment from the human-rated VADER lexicon, as one-hot character sequences.
+
+    The ``vaderSentiment`` wheel ships ``vader_lexicon.txt``: 7,520 English words, slang and
+    emoticons, each rated by 10 people from -4 (negative) to +4 (positive) (Hutto & Gilbert,
+    ICWSM 2014). Tokens whose mean rating is at least ``min_abs_valence`` away from 0 are
+    labelled positive (1) or negative (0) and encoded as ``(N, alphabet, max_len)`` one-hot
+    characters, split stratified. Related forms (``foolish``, ``foolishly``) can fall on both
+    sides of the split, which makes the task easier than sentence-level sentiment.
+
+    Returns:
+        ``(X_train, y_train, X_val, y_val)``.
+    """
+    import vaderSentiment
+    from sklearn.model_selection import train_test_split
+
+    if min_abs_valence < 0 or max_len < 1 or not 0.0 < val_fraction < 1.0:
+        raise ValueError(
+            "Need min_abs_valence >= 0, max_len >= 1 and 0 < val_fraction < 1; got "
+            f"{min_abs_valence}, {max_len}, {val_fraction}."
+        )
+    path = os.path.join(os.path.dirname(vaderSentiment.__file__), "vader_lexicon.txt")
+    tokens, labels = [], []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            parts = line.rstrip("\n").split("\t")
+            if len(parts) < 2:
+                continue
+            mean = float(parts[1])
+            if abs(mean) >= min_abs_valence and mean != 0:
+                tokens.append(parts[0][:max_len])
+                labels.append(int(mean > 0))
+    alphabet = {c: i for i, c in enumerate(sorted({c for t in tokens for c in t}))}
+    X = np.zeros((len(tokens), len(alphabet), max_len), dtype=np.float32)
+    for n, token in enumerate(tokens):
+        for pos, c in enumerate(token):
+            X[n, alphabet[c], pos] = 1.0
+    y = np.asarray(labels, dtype=np.int64)
+    X_tr, X_va, y_tr, y_va = train_test_split(
+        X, y, test_size=val_fraction, random_state=seed, stratify=y
+    )
+    return X_tr, y_tr, X_va, y_va
 
 
 def _check_arrays(data: Sequence[Any]) -> Arrays:
@@ -536,6 +588,57 @@ def make_ucr_objective(
     return make_array_objective(seed, data=data, space=space, max_epochs=epochs, **kwargs)
 
 
+def make_text_objective(
+    seed: int,
+    *,
+    quick: bool = False,
+    space: Any = None,
+    ordinal: bool = False,
+    data: Sequence[Any] | None = None,
+    max_epochs: int | None = None,
+    **kwargs: Any,
+) -> Callable[[Any], float | tuple[float, ...]]:
+    """NAS of a character-level 1-D CNN / TCN for word sentiment (VADER lexicon, bundled).
+
+    No package ships SST or PTB; ``vaderSentiment`` (MIT, 125 kB) ships the closest labelled
+    text: human sentiment ratings of 7,520 tokens (see :func:`load_vader_lexicon_arrays`).
+
+    Args:
+        seed:
+            Fixes the split, the weights and the data order.
+        quick:
+            1,000 training / 400 validation tokens and 3 epochs; otherwise all (5,453 / 1,364)
+            and 20 epochs.
+        space:
+            A custom search space (default :class:`~optuna_qnas.nas.TCNSpace`).
+        ordinal:
+            Integer view of the space (for CMA-ES).
+        data:
+            ``(X_train, y_train, X_val, y_val)`` of your own ``(N, channels, length)`` text
+            encodings (e.g. one-hot characters of SST sentences).
+        max_epochs:
+            Overrides the epochs of the mode.
+        kwargs:
+            Passed to :func:`make_array_objective`.
+    """
+    from optuna_qnas.nas import TCNSpace
+
+    if space is None:
+        space = (
+            TCNSpace(num_blocks=(1, 3), channels=(16, 32), kernel_sizes=(3, 5), ordinal=ordinal)
+            if quick
+            else TCNSpace(channels=(16, 32, 64), ordinal=ordinal)
+        )
+    if data is None:
+        X_tr, y_tr, X_va, y_va = load_vader_lexicon_arrays(seed)
+        if quick:
+            X_tr, y_tr = _subsample(X_tr, y_tr, 1000, seed)
+            X_va, y_va = _subsample(X_va, y_va, 400, seed + 1)
+        data = (X_tr, y_tr, X_va, y_va)
+    epochs = max_epochs if max_epochs is not None else (3 if quick else 20)
+    return make_array_objective(seed, data=data, space=space, max_epochs=epochs, **kwargs)
+
+
 def lightning_problems() -> list[Problem]:
     """The real-data tasks as :class:`~optuna_qnas.problems.Problem` entries (full mode)."""
     return [
@@ -553,6 +656,11 @@ def lightning_problems() -> list[Problem]:
             name="lightning-ucr-italypowerdemand",
             make_objective=lambda seed: make_ucr_objective(seed, dataset="ItalyPowerDemand"),
             description="TCN on UCR ItalyPowerDemand (aeon-bundled), Lightning, 40 epochs",
+        ),
+        Problem(
+            name="lightning-text-vader",
+            make_objective=lambda seed: make_text_objective(seed),
+            description="Char-level TCN, word sentiment from the VADER lexicon, 20 epochs",
         ),
     ]
 

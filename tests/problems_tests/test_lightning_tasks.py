@@ -245,3 +245,18 @@ def test_ucr_study_with_our_sampler(no_network) -> None:
     assert all(0.0 <= t.value <= 1.0 and not math.isnan(t.user_attrs["latency_ms"])
                for t in study.trials)
     assert study.best_value > 0.55  # ItalyPowerDemand: two balanced classes
+
+
+def test_text_task_from_the_bundled_vader_lexicon(no_network) -> None:
+    from optuna_qnas.problems._lightning_tasks import load_vader_lexicon_arrays
+    from optuna_qnas.problems._lightning_tasks import make_text_objective
+
+    X_tr, y_tr, X_va, y_va = load_vader_lexicon_arrays(0)
+    assert X_tr.shape[1:] == X_va.shape[1:] and X_tr.shape[2] == 20
+    assert len(X_tr) + len(X_va) > 6000 and set(np.unique(y_tr)) == {0, 1}
+    assert np.all(X_tr.sum(axis=1) <= 1)  # one-hot characters, zero padding
+    objective = make_text_objective(0, quick=True, max_epochs=2, cost_repeats=2)
+    params = {"tcn_blocks": 2, "tcn_channels": 32, "tcn_kernel_size": 3, "tcn_dilated": True,
+              "tcn_dropout": 0.0, "tcn_norm": "batch"}
+    majority = max(np.mean(y_va), 1 - np.mean(y_va))
+    assert objective(optuna.trial.FixedTrial(params)) > 0.5 and majority < 0.6

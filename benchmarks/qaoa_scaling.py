@@ -260,6 +260,55 @@ def summarise_quality(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+def markdown(paths: list[str]) -> str:
+    """Markdown tables (as in docs/qiskit.md) from result files of this script."""
+    data: dict[str, Any] = {}
+    for path in paths:
+        if Path(path).exists():
+            data.update(json.loads(Path(path).read_text()))
+
+    def f(x: Any, digits: int = 2) -> str:
+        return "-" if x is None else (f"{x:.{digits}f}" if isinstance(x, float) else str(x))
+
+    lines: list[str] = []
+    if "cost" in data:
+        lines += [
+            "| qubits | backend | reps | CPU s / evaluation | CPU s / warm proposal | evaluations (cold / warm) | peak RSS MB |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for r in data["cost"]:
+            label = r["backend"] + (" (decomposed, 14-qubit sub-QUBOs)" if r.get("max_qubits") else "")
+            if "error" in r:
+                lines.append(f"| {r['n']} | {label} | {r['reps']} | {r['error']} | | | |")
+                continue
+            per_eval = r.get("eval_cpu_seconds", r.get("warm_eval_cpu_seconds"))
+            warm = r.get("warm_cpu_seconds")
+            evals = f"{r['cold_evaluations']} / {r['warm_evaluations']}" if "warm_evaluations" in r else "-"
+            if warm is None and per_eval is not None and r["backend"] != "numpy":
+                warm_txt = f"~{per_eval * 12:.1f} (12 x evaluation)"
+            else:
+                warm_txt = f(warm)
+            lines.append(f"| {r['n']} | {label} | {r['reps']} | {f(per_eval, 4)} | {warm_txt} | {evals} | {f(r.get('peak_rss_mb'), 0)} |")
+    if "engines" in data:
+        lines += ["", "| qubits | engine | CPU s cold solve | CPU s warm solve | evaluations (cold / warm) | optimum found |", "|---|---|---|---|---|---|"]
+        for r in data["engines"]:
+            if "error" in r:
+                lines.append(f"| {r['n']} | {r.get('engine', r['mode'])} | {r['error']} | | | |")
+                continue
+            name = "naive MinimumEigenOptimizer(QAOA(SamplerV2, COBYLA(100)))" if r["mode"] == "naive" else r["engine"]
+            evals = f"{r['cold_evaluations']} / {r.get('warm_evaluations', '-')}"
+            found = r.get("found_optimum_warm", r.get("found_optimum"))
+            lines.append(f"| {r['n']} | {name} | {f(r.get('cold_cpu_seconds'))} | {f(r.get('warm_cpu_seconds'))} | {evals} | {found} |")
+    if "quality" in data:
+        lines += ["", "| qubits | solver | reps | approx. ratio | P(exact optimum) | optimum in top 16 | cases |", "|---|---|---|---|---|---|---|"]
+        for r in data["quality"]:
+            lines.append(
+                f"| {r['n']} | {r['solver']} | {f(r['reps'])} | {r['approx_ratio_mean']:.3f} | {r['p_optimum_mean']:.3f} | "
+                f"{r['optimum_in_top16_rate']:.2f} | {r['cases']} |"
+            )
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="10/14 qubits only, fewer quality cases")
@@ -267,8 +316,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--skip-cost", action="store_true")
     parser.add_argument("--skip-quality", action="store_true")
     parser.add_argument("--engines", action="store_true", help="only compare engines (aer, qiskit_optimization, naive)")
+    parser.add_argument("--redo-missing-cpu", action="store_true", help="re-measure cost rows without CPU times")
     parser.add_argument("--out", default="results/qaoa_scaling.json")
+    parser.add_argument("--table", nargs="*", default=None, help="print Markdown tables from these result files and exit")
     args = parser.parse_args(argv)
+    if args.table is not None:
+        print(markdown(args.table or [args.out]))
+        return
     out_path = Path(args.out)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     payload: dict[str, Any] = {
@@ -281,6 +335,17 @@ def main(argv: list[str] | None = None) -> None:
             payload = {**json.loads(out_path.read_text()), **payload}
         except ValueError:
             pass
+    if args.redo_missing_cpu:
+        # Rows measured before CPU times were recorded (or that failed): measure them again.
+        cost = payload.get("cost", [])
+        for i, r in enumerate(cost):
+            if not any(k in r for k in ("eval_cpu_seconds", "warm_cpu_seconds")):
+                cfg = {k: r[k] for k in ("n", "reps", "backend", "mode", "max_qubits", "engine") if k in r}
+                cost[i] = run_child(cfg, args.timeout)
+                print(json.dumps(cost[i]), flush=True)
+                payload["cost"] = cost
+                out_path.write_text(json.dumps(payload, indent=1))
+        return
     if args.engines:
         rows = []
         for cfg in engine_configs():

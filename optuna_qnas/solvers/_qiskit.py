@@ -187,6 +187,7 @@ class _GateSolver:
         if seed is not None:
             algorithm_globals.random_seed = int(seed)
         sampler, pm = self.backend.qiskit_optimization_sampler(seed)
+        self._built_warm = False
         algorithm = build_algorithm(sampler, pm)
         t0 = time.perf_counter()
         result = MinimumEigenOptimizer(algorithm).solve(qubo_to_quadratic_program(qubo))
@@ -200,7 +201,7 @@ class _GateSolver:
         info = {
             "circuit_evaluations": nfev + 1,
             "optimizer_evaluations": nfev,
-            "warm_started": algorithm.initial_point is not None,
+            "warm_started": bool(getattr(self, "_built_warm", False)),
             "optimal_point": [] if point is None else [float(v) for v in point],
             "eigensolver_seconds": round(time.perf_counter() - t0, 6),
         }
@@ -435,6 +436,7 @@ class QAOASolver(_VariationalSolver):
                 return self.user_algorithm
             if self.warm_start and self._warm_point is not None and len(self._warm_point) == 2 * self.reps:
                 x0 = self._warm_point
+                self._built_warm = True
             else:
                 # Same normalised ramp as the aer engine. qiskit's QAOA orders parameters
                 # (beta..., gamma...), mixes with exp(-i beta X) (our beta negated) and does not
@@ -552,6 +554,7 @@ class VQESolver(_VariationalSolver):
             warm = self.warm_start and self._warm_point is not None and len(self._warm_point) == len(params)
             if warm:
                 x0 = self._warm_point
+                self._built_warm = True
             elif self.initial_point is not None:
                 x0 = self.initial_point
             else:

@@ -65,6 +65,7 @@ def test_qaoa_qiskit_optimization_engine_finds_optimum() -> None:
         res = solver.solve(qubo, 6, seed=seed)
         assert_valid_result(qubo, res, 6)
         assert res.info["engine"] == "qiskit_optimization"
+        assert res.info["warm_started"] is ((n, seed) != cases[0])  # angles carried over after the first
         hits += found_optimum(qubo, res)
     assert hits >= 5, f"MinimumEigenOptimizer(QAOA) found the optimum in {hits}/{len(cases)} cases"
 

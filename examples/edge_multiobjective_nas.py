@@ -51,6 +51,10 @@ def main() -> None:
     parser.add_argument("--dataset", default="cifar10", choices=["cifar10", "cifar100", "imagenet"])
     parser.add_argument("--trials", type=int, default=None)
     parser.add_argument("--seeds", type=int, default=None)
+    parser.add_argument(
+        "--min-accuracy", type=float, default=80.0,
+        help="accuracy of the reference point (0 also counts the degenerate ~10%% cells)",
+    )
     args = parser.parse_args()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     if args.device not in latency_devices(args.table):
@@ -59,7 +63,7 @@ def main() -> None:
     n_trials = args.trials or (12 if args.quick else 60)
     n_seeds = args.seeds or (1 if args.quick else 3)
     startup = 4 if args.quick else 10
-    reference = edge_reference_point(args.table, args.device)
+    reference = edge_reference_point(args.table, args.device, min_accuracy=args.min_accuracy)
     optimum = hypervolume(exhaustive_front(args.table, args.device, dataset=args.dataset), reference)
     print(
         f"{args.dataset} vs {args.device} latency: reference point {reference}, exhaustive front "

@@ -31,8 +31,8 @@ def main() -> None:
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     optuna.logging.set_verbosity(optuna.logging.WARNING)
 
-    n_trials = args.trials or (6 if args.quick else 30)
-    startup = 3 if args.quick else 10
+    n_trials = args.trials or (4 if args.quick else 30)
+    startup = 2 if args.quick else 10
     runs = {"tpe": (optuna.samplers.TPESampler(seed=args.seed, n_startup_trials=startup), False)}
     if not args.quick:
         cmaes = optuna.samplers.CmaEsSampler(

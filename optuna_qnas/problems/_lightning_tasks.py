@@ -559,7 +559,7 @@ def make_ucr_objective(
             A dataset bundled with aeon (``ItalyPowerDemand``, ``GunPoint``, ``BasicMotions``,
             ...), or any UCR/UEA name with ``extract_path``.
         quick:
-            Smaller networks and 15 epochs; otherwise 40 epochs.
+            Smaller networks and 10 epochs; otherwise 40 epochs.
         space:
             A custom search space (default :class:`~optuna_qnas.nas.TCNSpace`).
         ordinal:
@@ -583,7 +583,7 @@ def make_ucr_objective(
         )
     if data is None:
         data = load_ucr_arrays(dataset, extract_path=extract_path)
-    epochs = max_epochs if max_epochs is not None else (15 if quick else 40)
+    epochs = max_epochs if max_epochs is not None else (10 if quick else 40)
     kwargs.setdefault("batch_size", 16)
     return make_array_objective(seed, data=data, space=space, max_epochs=epochs, **kwargs)
 

@@ -26,6 +26,12 @@ def _pyplot() -> Any:
     return plt
 
 
+def _integer_ticks(axis: Any) -> None:
+    from matplotlib.ticker import MaxNLocator
+
+    axis.set_major_locator(MaxNLocator(integer=True))
+
+
 def sampler_colors(samplers: list[str]) -> dict[str, Any]:
     """A fixed colour per sampler (tab10 order), the same in every figure."""
     plt = _pyplot()
@@ -101,6 +107,7 @@ def plot_best_so_far(result: Any, path: str | Path, *, targets: dict[str, float]
             span = hi - lo if hi > lo else max(abs(hi), 1.0) * 0.01
             ax.set_ylim(lo - 0.25 * span, hi + 0.08 * span)
         ax.set_xlim(1, budget)
+        _integer_ticks(ax.xaxis)
         ax.set_title(problem, fontsize=11)
         ax.set_xlabel("trials")
         ax.set_ylabel(_metric_label(settings))
@@ -182,6 +189,7 @@ def plot_overhead(result: Any, path: str | Path) -> Path:
     low_y, high_y = ax1.get_ylim()
     ax1.set_ylim(low_y, high_y * 6)  # room for the legend above the curves
     ax1.set_xlim(1, budget)
+    _integer_ticks(ax1.xaxis)
     ax1.set_xlabel("trial")
     ax1.set_ylabel("time in sampler per trial (ms, median over runs)")
     ax1.set_title("Sampler time per trial", fontsize=11)

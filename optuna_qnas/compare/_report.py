@@ -198,10 +198,6 @@ def write_report(
     Returns:
         The path of ``report.md``.
     """
-    from optuna_qnas.compare._plots import plot_best_so_far
-    from optuna_qnas.compare._plots import plot_final_values
-    from optuna_qnas.compare._plots import plot_overhead
-
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     st = result.statistics(checkpoints=checkpoints, targets=targets)
@@ -211,9 +207,7 @@ def write_report(
     st.summary.to_csv(out / "summary.csv", index=False)
     st.pairwise.to_csv(out / "significance.csv", index=False)
     st.ranks.to_csv(out / "ranks.csv", index=False)
-    plot_best_so_far(result, out / "best_so_far.png", targets=st.targets)
-    plot_final_values(result, out / "final_values.png")
-    plot_overhead(result, out / "sampler_overhead.png")
+    result.plot(out, targets=st.targets)
 
     seeds = sorted({r.seed for r in result.runs})
     budgets = sorted({r.n_trials for r in result.runs})

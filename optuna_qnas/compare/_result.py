@@ -237,6 +237,24 @@ class ComparisonResult:
 
         return compute_statistics(self, checkpoints=checkpoints, targets=targets, metric=metric)
 
+    def plot(self, out_dir: str | Path, *, targets: dict[str, float] | None = None) -> list[Path]:
+        """Write ``best_so_far.png``, ``final_values.png`` and ``sampler_overhead.png``.
+
+        Returns:
+            The paths of the three PNG files.
+        """
+        from optuna_qnas.compare._plots import plot_best_so_far
+        from optuna_qnas.compare._plots import plot_final_values
+        from optuna_qnas.compare._plots import plot_overhead
+
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        return [
+            plot_best_so_far(self, out / "best_so_far.png", targets=targets),
+            plot_final_values(self, out / "final_values.png"),
+            plot_overhead(self, out / "sampler_overhead.png"),
+        ]
+
     def write_report(
         self,
         out_dir: str | Path,

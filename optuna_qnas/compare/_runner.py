@@ -601,27 +601,19 @@ def compare_samplers(
         for seed in seed_list
         for index, spec in enumerate(specs.values())
     ]
-    total = len(tasks) * n_trials
-    bar = _make_progress(
-        total, _count_progress(opened, tasks), progress, f"{len(tasks)} runs"
-    )
-    try:
-        if dask_client is not None or dask_scheduler is not None:
-            client = dask_client
-            if client is None:
-                from distributed import Client
+    client = dask_client
+    if client is None and dask_scheduler is not None:
+        from distributed import Client
 
-                try:
-                    client = Client(dask_scheduler, timeout="10s")
-                except Exception as e:
-                    raise ValueError(
-                        f"Cannot connect to the Dask scheduler {dask_scheduler!r}: {e}"
-                    ) from None
-            try:
-                _run_on_dask_cluster(tasks, client, opened, bar)
-            finally:
-                if dask_client is None:
-                    client.close()
+        try:
+            client = Client(dask_scheduler, timeout="10s")
+        except Exception as e:
+            raise ValueError(f"Cannot connect to the Dask scheduler {dask_scheduler!r}: {e}") from None
+    total = len(tasks) * n_trials
+    bar = _make_progress(total, _count_progress(opened, tasks), progress, f"{len(tasks)} runs")
+    try:
+        if client is not None:
+            _run_on_dask_cluster(tasks, client, opened, bar)
         elif n_workers > 1:
             _run_in_pool(tasks, n_workers, opened, bar)
         else:
@@ -629,6 +621,8 @@ def compare_samplers(
     finally:
         if bar is not None:
             bar.close()
+        if client is not None and dask_client is None:
+            client.close()
     return load_comparison(
         opened, study_names=[t.study_name for t in tasks], n_trials=n_trials
     )

@@ -117,10 +117,12 @@ class ParamEncoding:
         low, high = float(dist.low), float(dist.high)
         if isinstance(dist, FloatDistribution) and dist.step is None:
             self._continuous = True
-            self._binned = high > low
-            self.n_levels = float_bins if high > low else 1
             t_lo, t_hi = self._to_t(low), self._to_t(high)
-            self._edges = np.linspace(t_lo, t_hi, self.n_levels + 1)  # in transformed space
+            # In transformed space; ranges too narrow to split into distinct floats get fewer bins.
+            edges = np.unique(np.linspace(t_lo, t_hi, float_bins + 1))
+            self._edges = edges if len(edges) > 1 else np.array([t_lo, t_hi])
+            self.n_levels = len(self._edges) - 1
+            self._binned = high > low
             return
         step = float(dist.step) if dist.step is not None else 1.0
         self._step = step
@@ -253,6 +255,20 @@ class ParamEncoding:
             bits[:] = (level >> np.arange(self.n_bits)) & 1
         return bits
 
+    def encode_levels(self, levels: np.ndarray) -> np.ndarray:
+        """Canonical codes of many levels: ``(m,)`` -> ``(m, n_bits)`` int8 (vectorised)."""
+        lv = np.asarray(levels, dtype=np.int64).reshape(-1)
+        if np.any((lv < 0) | (lv >= self.n_levels)):
+            raise ValueError(f"Levels out of range for parameter {self.name!r} ({self.n_levels} levels).")
+        cols = np.arange(self.n_bits)
+        if self.encoding == "one_hot":
+            out = lv[:, None] == cols[None, :]
+        elif self.encoding in ("domain_wall", "unary"):
+            out = cols[None, :] < lv[:, None]
+        else:
+            out = (lv[:, None] >> cols[None, :]) & 1
+        return out.astype(np.int8)
+
     def _rows(self, bits: np.ndarray) -> np.ndarray:
         b = np.asarray(bits, dtype=np.int64)
         return b.reshape(b.shape[0] if b.ndim == 2 else 1, self.n_bits)
@@ -378,17 +394,12 @@ class SearchSpaceEncoding:
         out = np.zeros((lv.shape[0], self.n_bits), dtype=np.int8)
         for k, p in enumerate(self.params):
             if p.n_bits:
-                for r in range(lv.shape[0]):
-                    out[r, self._slice(k)] = p.encode_level(int(lv[r, k]))
+                out[:, self._slice(k)] = p.encode_levels(lv[:, k])
         return out if np.ndim(levels) == 2 else out[0]
 
     def encode(self, params: Mapping[str, Any]) -> np.ndarray:
         """Bits of a parameter dict, shape ``(n_bits,)``."""
         return self.encode_levels(self.levels_of(params))
-
-    def _rows(self, bits: np.ndarray) -> np.ndarray:
-        b = np.asarray(bits, dtype=np.int64)
-        return b.reshape(b.shape[0] if b.ndim == 2 else 1, self.n_bits)
 
     def decode_levels(self, bits: np.ndarray) -> np.ndarray:
         """Level indices of bitstrings ``(m, n_bits)`` -> ``(m, n_params)`` (repairing infeasible codes)."""

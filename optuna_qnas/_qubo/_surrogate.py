@@ -49,6 +49,15 @@ def robust_standardize(y: np.ndarray) -> np.ndarray:
     return z
 
 
+def _inverse_from_cholesky(L: np.ndarray) -> np.ndarray:
+    """``(L L^T)^-1`` from a lower Cholesky factor, by LAPACK's potri (about 3x cheaper than
+    solving against the identity)."""
+    inv, info = scipy.linalg.lapack.dpotri(L, lower=1)
+    if info != 0:
+        raise np.linalg.LinAlgError(f"dpotri failed (info={info}).")
+    return np.tril(inv) + np.tril(inv, -1).T
+
+
 class QuadraticFeatures:
     """``x -> [x_i] + [x_i x_j for the allowed pairs]``; and weights -> QUBO, the inverse map.
 
@@ -124,7 +133,7 @@ class BayesianQuadraticRegression:
             return 1e10, np.zeros(3)
         a = scipy.linalg.cho_solve((L, True), y, check_finite=False)
         f = float(0.5 * y @ a + np.log(np.diag(L)).sum())
-        W = scipy.linalg.cho_solve((L, True), np.eye(len(y)), check_finite=False) - np.outer(a, a)
+        W = _inverse_from_cholesky(L) - np.outer(a, a)
         grad = np.array([(W * G_lin).sum() * s1, (W * G_pair).sum() * s2, np.trace(W) * sn])
         return f, grad
 
@@ -149,7 +158,7 @@ class BayesianQuadraticRegression:
         quad = yty / sn - m @ Fty / sn
         logdet = 2 * np.log(np.diag(L)).sum() + np.log(d).sum() + n * math.log(sn)
         f = float(0.5 * quad + 0.5 * logdet)
-        S = scipy.linalg.cho_solve((L, True), np.eye(H.shape[0]), check_finite=False)
+        S = _inverse_from_cholesky(L)
         per_weight = 1.0 - (np.diag(S) + m**2) / d
         n_lin = self.features.n
         resid2 = yty - 2 * m @ Fty + m @ FtF @ m
@@ -162,7 +171,24 @@ class BayesianQuadraticRegression:
         )
         return f, grad
 
-    def fit(self, X: np.ndarray, y: np.ndarray, rng: np.random.RandomState | None = None) -> None:
+    def fit(
+        self,
+        X: np.ndarray,
+        y: np.ndarray,
+        rng: np.random.RandomState | None = None,
+        *,
+        initial_log_scales: np.ndarray | None = None,
+        optimize: bool = True,
+    ) -> None:
+        """Fit on bits ``X`` (n, n_bits) and standardised losses ``y`` (n,).
+
+        ``initial_log_scales`` starts the evidence maximisation (the sampler passes the scales
+        found for the previous trial, stored on that trial, so consecutive fits take a few
+        steps instead of a full search); with ``optimize=False`` those scales are used as they
+        are (the evidence changes little from one trial to the next).
+        """
+        if initial_log_scales is not None and len(initial_log_scales) == 3:
+            self._log_scales = np.asarray(initial_log_scales, dtype=float)
         X = np.asarray(X, dtype=float)
         y = np.asarray(y, dtype=float)
         n = X.shape[0]
@@ -176,7 +202,7 @@ class BayesianQuadraticRegression:
         else:
             FtF, Fty, yty = F.T @ F, F.T @ y, float(y @ y)
             fun = lambda v: self._neg_log_evidence_primal(v, FtF, Fty, yty, n)  # noqa: E731
-        if n >= 2:
+        if n >= 2 and optimize:
             res = scipy.optimize.minimize(
                 fun, self._log_scales, jac=True, method="L-BFGS-B", bounds=bounds, options={"maxiter": 30}
             )
@@ -223,6 +249,11 @@ class BayesianQuadraticRegression:
             alpha = scipy.linalg.cho_solve((self._L_K, True), self._y - v, check_finite=False)
             w = u + self._d * (F.T @ alpha)
         return self._weights_to_qubo(w)
+
+    @property
+    def log_scales(self) -> list[float]:
+        """The fitted ``log`` prior/noise standard deviations (linear, pairwise, noise)."""
+        return [float(v) for v in self._log_scales]
 
     @property
     def hyperparameters(self) -> dict[str, float]:

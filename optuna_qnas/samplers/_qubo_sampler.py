@@ -56,6 +56,7 @@ _PENALTY_START = 0.25
 _PENALTY_MAX_DOUBLINGS = 6
 _PENALTY_TARGET_FEASIBLE = 0.8
 _MAX_THOMPSON_DRAWS = 3
+_REFIT_EVERY = 5
 
 
 def _resolve_solver(solver: Any, num_reads: int | None) -> Any:
@@ -221,7 +222,8 @@ class QUBOSampler(BaseSampler):
         )
         trials = study._get_trials(deepcopy=False, use_cache=True)
         others = [t for t in trials if t.number != trial.number and all(n in t.params for n in search_space)]
-        seen = {tuple(enc.levels_of(t.params)) for t in others}
+        levels_by_number = {t.number: enc.levels_of(t.params) for t in others}
+        seen = {tuple(int(v) for v in lv) for lv in levels_by_number.values()}
         observed = [
             t for t in others if t.state == TrialState.COMPLETE and t.values is not None
         ]
@@ -232,8 +234,8 @@ class QUBOSampler(BaseSampler):
             incumbent = None
         else:
             losses = self._losses(study, observed, rng)
-            X = np.stack([enc.encode(t.params) for t in observed])  # (n, n_bits)
-            levels, info = self._propose(enc, X, losses, seen, rng)
+            X = enc.encode_levels(np.stack([levels_by_number[t.number] for t in observed]))  # (n, n_bits)
+            levels, info = self._propose(enc, X, losses, seen, rng, self._stored_scales(others, enc))
             info["mode"] = "model"
             incumbent = observed[int(np.argmin(losses))]
         params = self._values(enc, levels, incumbent, rng)
@@ -324,10 +326,17 @@ class QUBOSampler(BaseSampler):
         losses: np.ndarray,
         seen: set[tuple[int, ...]],
         rng: np.random.RandomState,
+        warm_scales: list[float] | None = None,
     ) -> tuple[np.ndarray, dict[str, Any]]:
         y = robust_standardize(losses)
         model = self._make_surrogate(enc)
-        model.fit(X, y, rng)
+        if isinstance(model, BayesianQuadraticRegression):
+            # Re-maximise the evidence every _REFIT_EVERY observations (and whenever no scales are
+            # stored); in between, reuse the scales stored on the previous proposal.
+            refit = warm_scales is None or len(y) % _REFIT_EVERY == 0
+            model.fit(X, y, rng, initial_log_scales=warm_scales, optimize=refit)
+        else:
+            model.fit(X, y, rng)
         penalty = enc.penalty()
         exhausted = len(seen) >= enc.n_configurations
         info: dict[str, Any] = {}
@@ -336,6 +345,9 @@ class QUBOSampler(BaseSampler):
             qubo = model.sample_qubo(rng)
             result, strength = self._solve_with_penalty(qubo, penalty, enc, rng)
             info = {"thompson_draws": draw + 1, "penalty_strength": strength, **result.info}
+            if isinstance(model, BayesianQuadraticRegression):
+                info["log_scales"] = model.log_scales
+                info["n_bits"] = enc.n_bits
             cand_levels = enc.decode_levels(result.samples)
             # Rank the (repaired) candidates by the drawn model on their canonical codes: the
             # penalty only guides the solver, the choice is made on valid configurations.
@@ -357,6 +369,16 @@ class QUBOSampler(BaseSampler):
         # best candidate at a time until the configuration is new (Amplify-BBOpt does likewise).
         info["mutated"] = True
         return self._mutate_to_unseen(enc, best, seen, rng), info
+
+    @staticmethod
+    def _stored_scales(others: list[FrozenTrial], enc: SearchSpaceEncoding) -> list[float] | None:
+        """The surrogate scales fitted for the latest earlier proposal over the same bits, read
+        from that trial's system attributes (state lives in the storage, not in the process)."""
+        for t in sorted(others, key=lambda t: t.number, reverse=True):
+            info = t.system_attrs.get(ATTR_PREFIX + "proposal")
+            if isinstance(info, dict) and info.get("n_bits") == enc.n_bits and "log_scales" in info:
+                return list(info["log_scales"])
+        return None
 
     def _solve_with_penalty(
         self, qubo: QUBO, penalty: QUBO, enc: SearchSpaceEncoding, rng: np.random.RandomState

@@ -317,6 +317,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--skip-quality", action="store_true")
     parser.add_argument("--engines", action="store_true", help="only compare engines (aer, qiskit_optimization, naive)")
     parser.add_argument("--redo-missing-cpu", action="store_true", help="re-measure cost rows without CPU times")
+    parser.add_argument("--rows", nargs="*", default=None, help="(re-)measure cost rows n:backend:mode[:max_qubits]")
     parser.add_argument("--out", default="results/qaoa_scaling.json")
     parser.add_argument("--table", nargs="*", default=None, help="print Markdown tables from these result files and exit")
     args = parser.parse_args(argv)
@@ -335,6 +336,23 @@ def main(argv: list[str] | None = None) -> None:
             payload = {**json.loads(out_path.read_text()), **payload}
         except ValueError:
             pass
+    if args.rows:
+        # (Re-)measure the named rows, e.g. 60:statevector:solve:14 40:statevector:solve:14 22:statevector:eval
+        cost = payload.get("cost", [])
+        for spec in args.rows:
+            parts = spec.split(":")
+            n, kind, mode = int(parts[0]), parts[1], parts[2]
+            cfg: dict[str, Any] = {"n": n, "reps": 2 if n <= 18 or mode == "solve" else 1, "backend": kind, "mode": mode}
+            if len(parts) > 3:
+                cfg["max_qubits"] = int(parts[3])
+            r = run_child(cfg, args.timeout)
+            key = (n, kind, mode)
+            cost = [c for c in cost if (c["n"], c["backend"], c["mode"]) != key] + [r]
+            cost.sort(key=lambda c: (c["n"], ["numpy", "statevector", "shots", "mps"].index(c["backend"])))
+            print(json.dumps(r), flush=True)
+            payload["cost"] = cost
+            out_path.write_text(json.dumps(payload, indent=1))
+        return
     if args.redo_missing_cpu:
         # Rows measured before CPU times were recorded (or that failed): measure them again.
         cost = payload.get("cost", [])

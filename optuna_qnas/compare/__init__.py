@@ -16,6 +16,7 @@ from optuna_qnas.compare._samplers import SamplerSpec
 from optuna_qnas.compare._samplers import resolve_samplers
 from optuna_qnas.compare._storage import make_storage
 from optuna_qnas.compare._storage import study_name
+from optuna_qnas.compare._timing import SamplerCallError
 from optuna_qnas.compare._timing import TimedSampler
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "DEFAULT_SAMPLERS",
     "RunResult",
     "SAMPLERS",
+    "SamplerCallError",
     "SamplerSpec",
     "TimedSampler",
     "compare_samplers",

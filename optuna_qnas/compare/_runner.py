@@ -15,7 +15,10 @@ Resume rule (what re-running the same comparison on the same storage does, per s
    replay the random start it already made; each segment ``{first_trial, sampler_seed}`` is
    recorded in the study's system attribute ``qnas_compare:segments``.
 
-A comparison assumes nobody else writes to its studies while it runs. Ctrl-C (SIGINT) stops the
+An exception from the objective is a FAIL trial that counts (its reason in the trial's user
+attribute ``fail_reason``); an exception from the sampler stops the comparison with
+:class:`SamplerCallError` and its trial is marked interrupted. A comparison assumes nobody else
+writes to its studies while it runs. Ctrl-C (SIGINT) stops the
 comparison cleanly: in worker processes and on Dask, each run finishes the trial it is
 evaluating and stops; in a single process, the trial being evaluated is marked FAIL and
 interrupted. Either way no trial is left ``RUNNING`` and the same command resumes.
@@ -62,6 +65,7 @@ from optuna_qnas.compare._storage import counted_trials
 from optuna_qnas.compare._storage import is_interrupted
 from optuna_qnas.compare._storage import make_storage
 from optuna_qnas.compare._storage import study_name
+from optuna_qnas.compare._timing import SamplerCallError
 from optuna_qnas.compare._timing import TimedSampler
 from optuna_qnas.problems import Problem
 from optuna_qnas.problems import get_problem
@@ -274,6 +278,14 @@ def _run_one_trial(study: optuna.Study, storage: BaseStorage, objective: Callabl
     trial = study.ask()
     try:
         value = objective(trial)
+    except SamplerCallError as e:
+        # The sampler, not the objective, failed: stop the run. The trial does not count, so
+        # a re-run after the cause is fixed resumes at the same budget.
+        with contextlib.suppress(Exception):
+            storage.set_trial_user_attr(trial._trial_id, FAIL_REASON_ATTR, str(e)[:1000])
+            storage.set_trial_system_attr(trial._trial_id, INTERRUPTED_ATTR, True)
+            study.tell(trial, state=TrialState.FAIL)
+        raise
     except optuna.TrialPruned:
         study.tell(trial, state=TrialState.PRUNED)
     except Exception as e:  # a failing evaluation is a result: record it and go on

@@ -23,6 +23,14 @@ from optuna.trial import TrialState
 SAMPLER_TIME_ATTR = "sampler_time_s"
 
 
+class SamplerCallError(RuntimeError):
+    """A sampler raised inside one of its calls.
+
+    The comparison stops on it instead of recording a failed evaluation: a sampler that cannot
+    run (a missing optional dependency, a bug) must not look like an objective that failed.
+    """
+
+
 class TimedSampler(BaseSampler):
     """Wrap ``sampler`` and record its per-trial time in ``trial.user_attrs["sampler_time_s"]``.
 
@@ -40,6 +48,13 @@ class TimedSampler(BaseSampler):
         """The wrapped sampler."""
         return self._sampler
 
+    def _error(self, method: str, error: Exception) -> SamplerCallError:
+        if isinstance(error, SamplerCallError):
+            return error
+        return SamplerCallError(
+            f"{type(self._sampler).__name__}.{method} raised {type(error).__name__}: {error}"
+        )
+
     def _add(self, trial_id: int, started: float) -> None:
         self._elapsed[trial_id] = self._elapsed.get(trial_id, 0.0) + time.perf_counter() - started
 
@@ -49,6 +64,8 @@ class TimedSampler(BaseSampler):
         started = time.perf_counter()
         try:
             return self._sampler.infer_relative_search_space(study, trial)
+        except Exception as e:
+            raise self._error("infer_relative_search_space", e) from e
         finally:
             self._add(trial._trial_id, started)
 
@@ -58,6 +75,8 @@ class TimedSampler(BaseSampler):
         started = time.perf_counter()
         try:
             return self._sampler.sample_relative(study, trial, search_space)
+        except Exception as e:
+            raise self._error("sample_relative", e) from e
         finally:
             self._add(trial._trial_id, started)
 
@@ -71,6 +90,8 @@ class TimedSampler(BaseSampler):
         started = time.perf_counter()
         try:
             return self._sampler.sample_independent(study, trial, param_name, param_distribution)
+        except Exception as e:
+            raise self._error("sample_independent", e) from e
         finally:
             self._add(trial._trial_id, started)
 
@@ -78,6 +99,8 @@ class TimedSampler(BaseSampler):
         started = time.perf_counter()
         try:
             self._sampler.before_trial(study, trial)
+        except Exception as e:
+            raise self._error("before_trial", e) from e
         finally:
             self._add(trial._trial_id, started)
 
@@ -91,6 +114,8 @@ class TimedSampler(BaseSampler):
         started = time.perf_counter()
         try:
             self._sampler.after_trial(study, trial, state, values)
+        except Exception as e:
+            raise self._error("after_trial", e) from e
         finally:
             self._add(trial._trial_id, started)
             elapsed = self._elapsed.pop(trial._trial_id)

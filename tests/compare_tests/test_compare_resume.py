@@ -177,3 +177,26 @@ def test_ctrl_c_leaves_a_consistent_storage(tmp_path, workers):
     done = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     _check_complete(url, before)
+
+
+class _BrokenSampler(optuna.samplers.RandomSampler):
+    """Random search that loses a dependency from its third trial on."""
+
+    def sample_independent(self, study, trial, param_name, param_distribution):
+        if trial.number >= 2:
+            raise ImportError("cmaes is not installed")
+        return super().sample_independent(study, trial, param_name, param_distribution)
+
+
+def test_a_failing_sampler_stops_the_run_instead_of_failing_trials(tmp_path):
+    from optuna_qnas.compare import SamplerCallError
+
+    url = f"sqlite:///{tmp_path}/c.db"
+    with pytest.raises(SamplerCallError, match="ImportError: cmaes is not installed"):
+        compare_samplers("nasbench201-cifar10", {"broken": _BrokenSampler}, n_trials=6, seeds=[0], storage=url)
+    trials = optuna.load_study(study_name="qnas/nasbench201-cifar10/broken/seed=0", storage=url).trials
+    assert [t.state for t in trials] == [TrialState.COMPLETE, TrialState.COMPLETE, TrialState.FAIL]
+    assert trials[2].system_attrs[INTERRUPTED_ATTR] is True  # not counted: a fixed re-run redoes it
+    assert "cmaes is not installed" in trials[2].user_attrs["fail_reason"]
+    (run,) = load_comparison(url).runs
+    assert len(run.values) == 2 and not run.finished

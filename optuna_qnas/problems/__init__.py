@@ -13,6 +13,8 @@ from typing import Any
 from typing import NamedTuple
 
 from optuna_qnas.problems._base import Problem
+from optuna_qnas.problems._bocs import DESCRIPTION as _BOCS_DESCRIPTION
+from optuna_qnas.problems._bocs import contamination_problem
 from optuna_qnas.problems._tabular import TABULAR_PROBLEMS
 from optuna_qnas.problems._tabular import describe_tabular
 from optuna_qnas.problems._tabular import tabular_problem
@@ -94,7 +96,7 @@ def _lightning_problem(name: str) -> Problem:
 
 def problem_names() -> list[str]:
     """All registry names, available here or not."""
-    return [*TABULAR_PROBLEMS, *_LIGHTNING_PROBLEMS]
+    return [*TABULAR_PROBLEMS, "bocs-contamination", *_LIGHTNING_PROBLEMS]
 
 
 def list_problems() -> list[ProblemInfo]:
@@ -106,6 +108,7 @@ def list_problems() -> list[ProblemInfo]:
     except ImportError:
         tab_ok, tab_reason = False, "unavailable: pip install 'optuna-qnas[bench]'"
     infos = [ProblemInfo(n, describe_tabular(n), tab_ok, tab_reason) for n in TABULAR_PROBLEMS]
+    infos.append(ProblemInfo("bocs-contamination", _BOCS_DESCRIPTION, True, ""))
     module, reason = _lightning_module()
     for name, (function, _, description) in _LIGHTNING_PROBLEMS.items():
         ok = module is not None and hasattr(module, function)
@@ -124,6 +127,8 @@ def get_problem(name: str) -> Problem:
     if name in TABULAR_PROBLEMS:
         kind, suffix, prefix = TABULAR_PROBLEMS[name]
         return tabular_problem(kind, suffix, name_prefix=prefix)
+    if name == "bocs-contamination":
+        return contamination_problem()
     if name in _LIGHTNING_PROBLEMS:
         return _lightning_problem(name)
     raise ValueError(

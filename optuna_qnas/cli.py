@@ -111,6 +111,7 @@ def _build_parser() -> _Parser:
     rep.add_argument("--problem", help="only these problems, comma-separated")
     rep.add_argument("--samplers", help="only these samplers, comma-separated")
     rep.add_argument("--trials", type=_positive_int, help="budget to read (default: each study's)")
+    rep.add_argument("--study-prefix", help="only the comparison whose study names start with this")
     rep.add_argument("--checkpoints", type=_int_list, help="trial counts for the tables")
     rep.add_argument("--target", type=float, help="target value for 'trials to reach target'")
     return parser
@@ -192,6 +193,7 @@ def _report(args: argparse.Namespace, argv: Sequence[str]) -> int:
         problems=_split(args.problem),
         samplers=_split(args.samplers),
         n_trials=args.trials,
+        study_prefix=args.study_prefix,
     )
     path = result.write_report(
         args.out,

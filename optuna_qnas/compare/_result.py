@@ -333,6 +333,7 @@ def load_comparison(
     problems: Sequence[str] | None = None,
     samplers: Sequence[str] | None = None,
     n_trials: int | None = None,
+    study_prefix: str | None = None,
 ) -> ComparisonResult:
     """Read a comparison back from ``storage`` (what ``optuna-qnas report`` does).
 
@@ -345,6 +346,8 @@ def load_comparison(
             Keep only these problems / samplers.
         n_trials:
             Budget to read (default: each study's recorded ``n_trials``).
+        study_prefix:
+            Only studies named ``{study_prefix}/...`` (one comparison of several in a storage).
 
     Raises:
         ValueError: the storage cannot be opened or holds no comparison studies.
@@ -356,6 +359,8 @@ def load_comparison(
         if SETTINGS_ATTR not in study.user_attrs:
             continue
         if wanted is not None and study.study_name not in wanted:
+            continue
+        if study_prefix is not None and not study.study_name.startswith(study_prefix + "/"):
             continue
         settings = study.user_attrs[SETTINGS_ATTR]
         if problems is not None and settings["problem"] not in problems:
@@ -370,6 +375,16 @@ def load_comparison(
             "The storage holds no comparison studies (studies with the 'qnas_compare' user "
             "attribute) matching the selection; run `optuna-qnas compare` first."
         )
+    seen: dict[tuple[str, str, int], str] = {}
+    for run in runs:
+        key = (run.problem, run.sampler, run.seed)
+        if key in seen:
+            raise ValueError(
+                f"The storage holds two runs of {key[0]} / {key[1]} / seed {key[2]} "
+                f"({seen[key]!r} and {run.study_name!r}); select one comparison with "
+                "study_prefix (--study-prefix)."
+            )
+        seen[key] = run.study_name
     if study_names is not None:
         order = {name: i for i, name in enumerate(study_names)}
         runs.sort(key=lambda r: order.get(r.study_name, len(order)))

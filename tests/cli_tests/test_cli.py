@@ -48,7 +48,7 @@ def test_user_errors_are_one_line(args, fragment, tmp_path):
 def test_list_shows_problems_and_samplers():
     proc = _run("compare", "--list")
     assert proc.returncode == 0, proc.stderr
-    for name in ["nasbench201-cifar10", "nasbench201-imagenet", "hpolib-naval-propulsion", "hpobench-credit-g", "digits", "annealing", "qaoa", "cmaes-int", "gp", "random"]:
+    for name in ["nasbench201-cifar10", "nasbench201-imagenet", "hpolib-naval-propulsion", "hpobench-credit-g", "bocs-contamination", "digits", "annealing", "qaoa", "cmaes-int", "gp", "random"]:
         assert f"  {name} " in proc.stdout, name
 
 

@@ -62,6 +62,12 @@ def test_larger_budget_extends_and_same_budget_skips(tmp_path):
     # A smaller budget reads the first trials only.
     small = load_comparison(url, n_trials=5)
     assert all(len(r.values) == 5 for r in small.runs)
+    # A second comparison of the same runs under another prefix must be told apart.
+    compare_samplers("nasbench201-cifar10", "random", n_trials=2, seeds=[3], storage=url, study_prefix="other")
+    with pytest.raises(ValueError, match="study_prefix"):
+        load_comparison(url)
+    assert len(load_comparison(url, study_prefix="other").runs) == 1
+    assert len(load_comparison(url, study_prefix="qnas").runs) == 2
 
 
 def test_running_leftovers_are_marked_interrupted_and_replaced(tmp_path):

@@ -30,7 +30,6 @@ import warnings
 
 import numpy as np
 
-from optuna_qnas.problems._base import Problem
 
 
 _logger = logging.getLogger(__name__)
@@ -637,33 +636,6 @@ def make_text_objective(
         data = (X_tr, y_tr, X_va, y_va)
     epochs = max_epochs if max_epochs is not None else (3 if quick else 20)
     return make_array_objective(seed, data=data, space=space, max_epochs=epochs, **kwargs)
-
-
-def lightning_problems() -> list[Problem]:
-    """The real-data tasks as :class:`~optuna_qnas.problems.Problem` entries (full mode)."""
-    return [
-        Problem(
-            name="lightning-digits-cell",
-            make_objective=lambda seed: make_digits_objective(seed, model="cell"),
-            description="Cell CNN on sklearn digits, Lightning, 15 epochs (val accuracy)",
-        ),
-        Problem(
-            name="lightning-digits-mlp",
-            make_objective=lambda seed: make_digits_objective(seed, model="mlp"),
-            description="MLP on sklearn digits, Lightning, 15 epochs (val accuracy)",
-        ),
-        Problem(
-            name="lightning-ucr-italypowerdemand",
-            make_objective=lambda seed: make_ucr_objective(seed, dataset="ItalyPowerDemand"),
-            description="TCN on UCR ItalyPowerDemand (aeon-bundled), Lightning, 40 epochs",
-        ),
-        Problem(
-            name="lightning-text-vader",
-            make_objective=lambda seed: make_text_objective(seed),
-            description="Char-level TCN, word sentiment from the VADER lexicon, 20 epochs",
-        ),
-    ]
-
 
 
 # --------------------------------------------------------------------------- reporting

@@ -158,6 +158,7 @@ def _compare(args: argparse.Namespace, argv: Sequence[str]) -> int:
     problems = _split(args.problem) or []
     storage = args.storage or "sqlite:///" + os.path.join(args.out, "comparison.db")
     seeds = args.seed_list if args.seed_list is not None else args.seeds
+    command = " ".join([PROG, *map(shlex.quote, argv)])
     started = time.perf_counter()
     result = compare_samplers(
         problems if len(problems) > 1 else problems[0],
@@ -170,13 +171,14 @@ def _compare(args: argparse.Namespace, argv: Sequence[str]) -> int:
         dask_scheduler=args.dask_scheduler,
         study_prefix=args.study_prefix,
         progress=not args.no_progress,
+        command=command,
     )
     elapsed = time.perf_counter() - started
     print(f"{len(result.runs)} runs in {elapsed:.1f} s; storage {storage}")
     if not args.no_report:
         path = result.write_report(
             args.out,
-            command=" ".join([PROG, *map(shlex.quote, argv)]),
+            command=command,
             checkpoints=args.checkpoints,
             targets=_targets(result.problems, args.target),
             storage_url=storage,

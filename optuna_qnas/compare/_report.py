@@ -413,6 +413,12 @@ def write_report(
         f"{platform.machine()} with {os.cpu_count()} CPU(s); runs in parallel share the CPUs."
     )
     doc.h(2, "Reproduce")
+    started_by = list(dict.fromkeys(r.settings.get("command") for r in result.runs if r.settings.get("command")))
+    if started_by and started_by != [command]:
+        doc.p("The runs were produced by:")
+        doc.code("\n".join(started_by))
+        if command:
+            doc.p("and this report rendered by:")
     if command:
         doc.code(command)
     doc.p(

@@ -511,6 +511,7 @@ def compare_samplers(
     dask_scheduler: str | None = None,
     study_prefix: str = DEFAULT_PREFIX,
     progress: bool = False,
+    command: str | None = None,
 ) -> ComparisonResult:
     """Run the same studies with several samplers, side by side, on one storage.
 
@@ -547,6 +548,9 @@ def compare_samplers(
             First component of the study names.
         progress:
             Show a tqdm progress bar over all runs.
+        command:
+            The command line that started the comparison, recorded in the settings of the
+            studies it creates (a re-rendered report shows it).
 
     Returns:
         The :class:`ComparisonResult`, read back from the storage.
@@ -607,7 +611,7 @@ def compare_samplers(
             n_trials=n_trials,
             storage=task_storage,
             study_name=study_name(study_prefix, problem.name, spec.name, seed),
-            settings=_settings(problem, spec, index, seed, n_trials),
+            settings={**_settings(problem, spec, index, seed, n_trials), "command": command},
         )
         for problem in problems
         for seed in seed_list

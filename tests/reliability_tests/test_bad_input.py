@@ -246,6 +246,19 @@ def test_qubo_too_wide_for_the_exact_solver() -> None:
     assert line.startswith("RESULT ValueError") and "simulated_annealing" in line, line
 
 
+@pytest.mark.xfail(strict=True, raises=AttributeError, reason="bug B7 (see docs/reliability.md): a comparison of "
+                   "one sampler has no pairs; write_report reads .problem of the empty pairwise table and crashes")
+def test_comparison_of_a_single_sampler_writes_its_report(tmp_path) -> None:
+    from optuna_qnas.compare import compare_samplers
+
+    result = compare_samplers("nasbench201-cifar10", "random", n_trials=3, seeds=[0],
+                              storage=f"sqlite:///{tmp_path / 'c.db'}", progress=False)
+    path = result.write_report(tmp_path / "report")
+    assert path.exists()
+    record_figure("bad_input", entry="compare_samplers(...).write_report / optuna-qnas compare",
+                  input="a single sampler (--samplers random)", answer="report written")
+
+
 # ----- Lightning callbacks ---------------------------------------------------------------------
 def _lightning_cases():  # type: ignore[no-untyped-def]
     return [

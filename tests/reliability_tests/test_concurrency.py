@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 
+import numpy as np
 import optuna
 from optuna.trial import TrialState
 import pytest
@@ -23,6 +24,7 @@ from _reliability_helpers import start_worker
 from _reliability_helpers import wait_all
 from _reliability_worker import cell_value
 from _reliability_worker import make_sampler
+from _reliability_worker import OPS
 from _reliability_worker import suggest_cell
 
 
@@ -35,7 +37,7 @@ def _check(trials: list[optuna.trial.FrozenTrial], expected: int, label: str, wo
     assert states.count(TrialState.COMPLETE) == expected, f"{label}: not all trials finished: {states}"
     assert [t.number for t in sorted(trials, key=lambda t: t.number)] == list(range(expected))
     for t in trials:
-        assert t.value == pytest.approx(cell_value([["none", "skip", "conv1", "conv3", "pool"].index(t.params[f"e{i}"]) for i in range(6)]))
+        assert t.value == pytest.approx(cell_value([OPS.index(t.params[f"e{i}"]) for i in range(6)]))
     modes = [t.system_attrs.get("qnas:proposal", {}).get("mode") for t in trials]
     assert modes.count("model") >= expected // 3, f"{label}: the model proposed too few trials: {modes}"
     dups = duplicate_counts(trials)
@@ -113,11 +115,9 @@ def test_two_proposals_computed_at_the_same_instant_differ() -> None:
     # both draws land on that optimum in most seeds.
     from optuna.distributions import CategoricalDistribution
 
-    from _reliability_worker import OPS
-
     collisions = 0
     for seed in range(4):
-        rng = __import__("numpy").random.RandomState(seed)
+        rng = np.random.RandomState(seed)
         study = optuna.create_study(sampler=make_sampler(seed))
         dists = {f"e{i}": CategoricalDistribution(OPS) for i in range(6)}
         while len(study.trials) < 30:

@@ -68,6 +68,13 @@ _encodings = st.one_of(st.none(), st.sampled_from(["one_hot", "domain_wall", "bi
 _FUZZED = {"spaces": 0, "proposals": 0, "nan_or_inf_values": 0}
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _record_fuzzing_figures():  # type: ignore[no-untyped-def]
+    yield
+    if _FUZZED["spaces"]:
+        record_figure("fuzz", **_FUZZED)  # how much was fuzzed, for docs/reliability.md
+
+
 _GIVEN = dict(
     space=_spaces,
     values=st.lists(_values, min_size=6, max_size=6),
@@ -133,9 +140,3 @@ def test_values_near_the_float_maximum() -> None:
         last = study.ask(space)
     for name, dist in space.items():
         assert_valid_value(name, last.params[name], dist)
-
-
-def test_zz_record_fuzzing_figures() -> None:
-    # Runs after the fuzzer in file order; records how much was fuzzed for the docs.
-    if _FUZZED["spaces"]:
-        record_figure("fuzz", **_FUZZED)

@@ -149,7 +149,7 @@ def test_command_line_comparison_and_storage_url_password(tmp_path) -> None:
     env.update(_offline_cloud_env(tmp_path))
     out = tmp_path / "report"
     run = [sys.executable, "-m", "optuna_qnas", "compare", "--problem", "nasbench201-cifar10", "--samplers",
-           "annealing", "--trials", "3", "--seeds", "1", "--out", str(out), "--no-progress"]
+           "annealing,random", "--trials", "3", "--seeds", "1", "--out", str(out), "--no-progress"]
     bad_url = [sys.executable, "-m", "optuna_qnas", "compare", "--problem", "nasbench201-cifar10", "--trials", "2",
                "--seeds", "1", "--out", str(tmp_path / "x"), "--storage",
                f"postgresql://optuna:{DB_PASSWORD}@127.0.0.1:9/db"]

@@ -12,7 +12,6 @@ from typing import Protocol
 
 import numpy as np
 import scipy.linalg
-import scipy.optimize
 
 from optuna_qnas._qubo._model import QUBO
 
@@ -203,7 +202,10 @@ class BayesianQuadraticRegression:
             FtF, Fty, yty = F.T @ F, F.T @ y, float(y @ y)
             fun = lambda v: self._neg_log_evidence_primal(v, FtF, Fty, yty, n)  # noqa: E731
         if n >= 2 and optimize:
-            res = scipy.optimize.minimize(
+            # Imported here: scipy.optimize costs about a second at `import optuna_qnas`.
+            from scipy.optimize import minimize
+
+            res = minimize(
                 fun, self._log_scales, jac=True, method="L-BFGS-B", bounds=bounds, options={"maxiter": 30}
             )
             if np.all(np.isfinite(res.x)):

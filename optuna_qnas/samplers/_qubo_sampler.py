@@ -57,6 +57,8 @@ _PENALTY_MAX_DOUBLINGS = 6
 _PENALTY_TARGET_FEASIBLE = 0.8
 _MAX_THOMPSON_DRAWS = 3
 _REFIT_EVERY = 5
+_MAX_CLAIM_ATTEMPTS = 3
+_CLAIM_KEY = ATTR_PREFIX + "claim"
 
 
 def _resolve_solver(solver: Any, num_reads: int | None) -> Any:
@@ -183,6 +185,11 @@ class QUBOSampler(BaseSampler):
             raise ValueError(f"seed must be an int or None; got {seed!r}.")
         self._seed = None if seed is None else int(seed)
         self._base_seed = self._seed if self._seed is not None else int(np.random.randint(2**31 - 1))
+        if independent_sampler is not None and not isinstance(independent_sampler, BaseSampler):
+            raise ValueError(
+                "independent_sampler must be an optuna.samplers.BaseSampler (e.g. "
+                f"optuna.samplers.RandomSampler(seed=0)); got {type(independent_sampler).__name__}."
+            )
         self._independent_sampler = independent_sampler or RandomSampler(seed=seed)
         self._warn_independent_sampling = bool(warn_independent_sampling)
         self._search_space = IntersectionSearchSpace(include_pruned=True)
@@ -224,20 +231,37 @@ class QUBOSampler(BaseSampler):
         others = [t for t in trials if t.number != trial.number and all(n in t.params for n in search_space)]
         levels_by_number = {t.number: enc.levels_of(t.params) for t in others}
         seen = {tuple(int(v) for v in lv) for lv in levels_by_number.values()}
+        seen |= self._claims(trials, trial, enc)
         observed = [
             t for t in others if t.state == TrialState.COMPLETE and t.values is not None
         ]
         info: dict[str, Any] = {}
-        if len(observed) < max(self._n_startup_trials, 2):
-            levels = self._space_filling(enc, others, seen, rng)
-            info["mode"] = "startup"
-            incumbent = None
-        else:
+        incumbent = None
+        losses = X = warm = None
+        if len(observed) >= max(self._n_startup_trials, 2):
             losses = self._losses(study, observed, rng)
             X = enc.encode_levels(np.stack([levels_by_number[t.number] for t in observed]))  # (n, n_bits)
-            levels, info = self._propose(enc, X, losses, seen, rng, self._stored_scales(others, enc))
-            info["mode"] = "model"
+            warm = self._stored_scales(others, enc)
             incumbent = observed[int(np.argmin(losses))]
+        for attempt in range(_MAX_CLAIM_ATTEMPTS):
+            if losses is None:
+                levels = self._space_filling(enc, others, seen, rng)
+                info["mode"] = "startup"
+            else:
+                levels, info = self._propose(enc, X, losses, seen, rng, warm)
+                info["mode"] = "model"
+            key = tuple(int(v) for v in levels)
+            # Claim and check (workers on one storage): a proposal is visible to the others only
+            # once its parameters are stored, so write the claim now and look again; if another
+            # running trial claimed the same configuration meanwhile, pick another one.
+            study._storage.set_trial_system_attr(
+                trial._trial_id, _CLAIM_KEY, {"names": enc.names, "levels": list(key)}
+            )
+            running = study._storage.get_all_trials(study._study_id, deepcopy=False, states=(TrialState.RUNNING,))
+            if key in seen or key not in self._claims(running, trial, enc) or len(seen) >= enc.n_configurations:
+                break
+            info["claim_conflicts"] = attempt + 1
+            seen.add(key)
         params = self._values(enc, levels, incumbent, rng)
         info["sampler_seconds"] = round(time.perf_counter() - start, 6)
         self._record(study, trial, info)
@@ -286,6 +310,11 @@ class QUBOSampler(BaseSampler):
             if not finite.any():
                 Y[:, k] = 0.0
                 continue
+            # Divide by the largest magnitude first: values near the float maximum would
+            # otherwise overflow the spans below.
+            magnitude = np.abs(col[finite]).max()
+            if magnitude > 0:
+                col = col / magnitude
             lo, hi = col[finite].min(), col[finite].max()
             span = hi - lo if hi > lo else 1.0
             Y[:, k] = np.where(np.isposinf(col), hi + span, np.where(np.isneginf(col), lo - span, col))
@@ -369,6 +398,18 @@ class QUBOSampler(BaseSampler):
         # best candidate at a time until the configuration is new (Amplify-BBOpt does likewise).
         info["mutated"] = True
         return self._mutate_to_unseen(enc, best, seen, rng), info
+
+    @staticmethod
+    def _claims(trials: Sequence[FrozenTrial], trial: FrozenTrial, enc: SearchSpaceEncoding) -> set[tuple[int, ...]]:
+        """Configurations claimed by other running trials that have not stored parameters yet."""
+        claims: set[tuple[int, ...]] = set()
+        for t in trials:
+            if t.number == trial.number or t.state != TrialState.RUNNING:
+                continue
+            claim = t.system_attrs.get(_CLAIM_KEY)
+            if isinstance(claim, dict) and claim.get("names") == enc.names:
+                claims.add(tuple(int(v) for v in claim["levels"]))
+        return claims
 
     @staticmethod
     def _stored_scales(others: list[FrozenTrial], enc: SearchSpaceEncoding) -> list[float] | None:

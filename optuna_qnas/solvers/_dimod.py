@@ -5,6 +5,9 @@ D-Wave's SDKs are imported lazily: ``import optuna_qnas`` does not import dimod.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+import contextlib
+import logging
 import os
 import time
 from typing import Any
@@ -57,7 +60,14 @@ class DimodSolver:
             ``time_limit`` ...).
     """
 
-    def __init__(self, sampler: Any, *, num_reads: int = 64, sample_kwargs: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        sampler: Any,
+        *,
+        num_reads: int = 64,
+        sample_kwargs: dict[str, Any] | None = None,
+        max_variables: int | None = None,
+    ) -> None:
         if not hasattr(sampler, "sample"):
             raise ValueError(
                 f"DimodSolver needs a dimod.Sampler (an object with .sample(bqm)); got {type(sampler).__name__}."
@@ -67,9 +77,13 @@ class DimodSolver:
         self.sampler = sampler
         self.num_reads = int(num_reads)
         self.sample_kwargs = dict(sample_kwargs or {})
+        self._max_variables = max_variables
 
     @property
     def max_variables(self) -> int | None:
+        """The widest QUBO accepted: the given limit, else the sampler's advertised one."""
+        if self._max_variables is not None:
+            return self._max_variables
         props = getattr(self.sampler, "properties", {}) or {}
         value = props.get("maximum_number_of_variables")
         return int(value) if value is not None else None
@@ -81,6 +95,12 @@ class DimodSolver:
         n = qubo.num_variables
         if n == 0:
             return SolverResult(np.zeros((1, 0), dtype=np.int8), np.array([qubo.offset]), {})
+        limit = self.max_variables
+        if limit is not None and n > limit:
+            raise ValueError(
+                f"This QUBO has {n} variables but {type(self.sampler).__name__} accepts at most {limit}. "
+                "Use solver='simulated_annealing' (or 'tabu'), or a more compact encoding ('binary')."
+            )
         bqm = qubo_to_bqm(qubo)
         params = getattr(self.sampler, "parameters", {}) or {}
         kwargs: dict[str, Any] = {}
@@ -179,7 +199,9 @@ def make_solver(name: str = "simulated_annealing", *, num_reads: int = 64, **sam
     if key == "exact":
         import dimod
 
-        return DimodSolver(dimod.ExactSolver(), num_reads=num_reads, sample_kwargs=sample_kwargs)
+        # ExactSolver enumerates 2^n states in memory: 2^20 x 20 bytes is about 20 MB; 30 bits
+        # would need tens of GB.
+        return DimodSolver(dimod.ExactSolver(), num_reads=num_reads, sample_kwargs=sample_kwargs, max_variables=20)
     return DimodSolver(_cloud_sampler(key), num_reads=num_reads, sample_kwargs=sample_kwargs)
 
 
@@ -199,13 +221,30 @@ def _cloud_sampler(key: str) -> Any:
             "variable or run `dwave config create`. Use solver='simulated_annealing' to run locally."
         )
     try:
-        return EmbeddingComposite(DWaveSampler()) if key == "qpu" else LeapHybridSampler()
+        # dwave.cloud logs its whole configuration, token included, at DEBUG level while a
+        # client is built: hold its loggers at INFO for that moment.
+        with _quiet_cloud_logs():
+            return EmbeddingComposite(DWaveSampler()) if key == "qpu" else LeapHybridSampler()
     except Exception as exc:  # noqa: BLE001 - the cloud client raises many types; report one
         # Never include the exception text: some cloud errors echo the request, token included.
         raise RuntimeError(
             f"Could not connect to D-Wave Leap for the {key!r} solver ({type(exc).__name__}). Check "
             "DWAVE_API_TOKEN / `dwave config inspect` and your network, or use solver='simulated_annealing'."
         ) from None
+
+
+@contextlib.contextmanager
+def _quiet_cloud_logs() -> Iterator[None]:
+    loggers = [logging.getLogger(name) for name in ("dwave.cloud", "dwave.cloud.client", "dwave.system")]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        if lg.getEffectiveLevel() < logging.INFO:
+            lg.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        for lg, level in zip(loggers, levels):
+            lg.setLevel(level)
 
 
 def _dwave_token_configured() -> bool:

@@ -13,6 +13,7 @@ import os
 import shlex
 import sys
 import time
+from typing import Any
 from typing import Sequence
 
 from optuna_qnas.compare._timing import SamplerCallError
@@ -175,6 +176,7 @@ def _compare(args: argparse.Namespace, argv: Sequence[str]) -> int:
     )
     elapsed = time.perf_counter() - started
     print(f"{len(result.runs)} runs in {elapsed:.1f} s; storage {storage}")
+    _print_best(result)
     if not args.no_report:
         path = result.write_report(
             args.out,
@@ -185,6 +187,29 @@ def _compare(args: argparse.Namespace, argv: Sequence[str]) -> int:
         )
         print(f"report: {path} (and {path.with_suffix('.html')})")
     return 0
+
+
+def _print_best(result: Any) -> None:
+    """The best configuration each sampler found (over its seeds), with its noise-free value
+    where the problem records one (the tabular benchmarks' mean over training seeds)."""
+    import numpy as np
+
+    for problem in result.problems:
+        print(f"best configuration per sampler on {problem}:")
+        for sampler in result.samplers:
+            runs = [r for r in result.select(problem, sampler) if r.best_params]
+            if not runs:
+                continue
+            sign = -1.0 if runs[0].direction == "maximize" else 1.0
+            best = min(runs, key=lambda r: sign * r.final_best)
+            params = ", ".join(f"{k}={v}" for k, v in best.best_params.items())
+            line = f"  {sampler:<10} seed={best.seed}  value={best.final_best:.4g}"
+            if best.has_true_values:
+                finite = best.true_values[np.isfinite(best.values)]
+                values = best.values[np.isfinite(best.values)]
+                idx = int(np.argmin(sign * values))
+                line += f" (noise-free {finite[idx]:.4g})"
+            print(f"{line}  {params}")
 
 
 def _report(args: argparse.Namespace, argv: Sequence[str]) -> int:

@@ -49,6 +49,8 @@ class RunResult:
             ``(n,)`` noise-free value of each trial's configuration where the objective
             records one (user attribute ``true_value``, e.g. the tabular benchmarks' mean over
             training seeds), else ``nan``.
+        best_params:
+            Parameters of the best counted trial (the incumbent), ``{}`` if none completed.
     """
 
     problem: str
@@ -66,6 +68,7 @@ class RunResult:
     fail_reasons: list[str] = field(default_factory=list)
     settings: dict[str, Any] = field(default_factory=dict)
     true_values: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    best_params: dict[str, Any] = field(default_factory=dict)
 
     @property
     def maximize(self) -> bool:
@@ -305,6 +308,11 @@ def _run_from_study(storage: BaseStorage, study: Any, n_trials: int | None) -> R
         [float(t.user_attrs.get(TRUE_VALUE_ATTR, np.nan)) for t in counted], dtype=float
     )
     distinct = {tuple(sorted((k, repr(v)) for k, v in t.params.items())) for t in counted}
+    complete = [t for t in counted if t.state == TrialState.COMPLETE]
+    best_params: dict[str, Any] = {}
+    if complete:
+        sign = -1.0 if settings["direction"] == "maximize" else 1.0
+        best_params = dict(min(complete, key=lambda t: (sign * t.value, t.number)).params)
     return RunResult(
         problem=settings["problem"],
         sampler=settings["sampler"],
@@ -323,6 +331,7 @@ def _run_from_study(storage: BaseStorage, study: Any, n_trials: int | None) -> R
         ],
         settings=settings,
         true_values=true_values,
+        best_params=best_params,
     )
 
 

@@ -263,9 +263,19 @@ def summarise_quality(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def markdown(paths: list[str]) -> str:
     """Markdown tables (as in docs/qiskit.md) from result files of this script."""
     data: dict[str, Any] = {}
+    rows: dict[tuple[Any, ...], dict[str, Any]] = {}
     for path in paths:
         if Path(path).exists():
-            data.update(json.loads(Path(path).read_text()))
+            loaded = json.loads(Path(path).read_text())
+            for r in loaded.pop("cost", []):
+                key = (r["n"], r["backend"], r["mode"])
+                # A later file's row replaces an earlier one unless the later one failed.
+                if key not in rows or "error" not in r:
+                    rows[key] = r
+            data.update(loaded)
+    if rows:
+        order = ["numpy", "statevector", "shots", "mps"]
+        data["cost"] = sorted(rows.values(), key=lambda c: (c["n"], order.index(c["backend"])))
 
     def f(x: Any, digits: int = 2) -> str:
         return "-" if x is None else (f"{x:.{digits}f}" if isinstance(x, float) else str(x))

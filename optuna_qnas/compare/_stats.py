@@ -35,6 +35,11 @@ from scipy import stats as sps
 
 ALPHA = 0.05
 DEFAULT_CHECKPOINTS = (10, 25, 50, 100, 200, 500, 1000)
+# Columns of the pairwise table, so that a comparison of one sampler (no pairs) still has them.
+PAIRWISE_COLUMNS = [
+    "problem", "checkpoint", "sampler_a", "sampler_b", "mean_a", "mean_b",
+    "p_mwu", "p_mwu_holm", "p_welch", "p_welch_holm", "verdict",
+]
 
 
 def mean_interval(x: np.ndarray, level: float = 0.95) -> tuple[float, float, float, float]:
@@ -303,7 +308,7 @@ def compute_statistics(
     return ComparisonStatistics(
         checkpoints=pd.DataFrame(cp_rows),
         summary=pd.DataFrame(summary_rows),
-        pairwise=pd.DataFrame(pair_rows),
+        pairwise=pd.DataFrame(pair_rows, columns=PAIRWISE_COLUMNS),
         ranks=ranks,
         targets=used_targets,
     )

@@ -209,8 +209,6 @@ def test_vqe_bad_entanglement_is_refused_at_construction() -> None:
         raise AssertionError(f"entanglement='bad' was accepted; optimize then raised {type(e).__name__}: {e}") from e
 
 
-@pytest.mark.xfail(strict=True, raises=AttributeError, reason="bug B1 (see docs/reliability.md): a non-sampler independent_sampler is "
-                   "accepted and fails with AttributeError inside optimize")
 def test_independent_sampler_must_be_a_sampler() -> None:
     with pytest.raises(ValueError, match="independent_sampler"):
         sampler = QUBOSampler(independent_sampler="random")
@@ -236,8 +234,6 @@ _WIDE_EXACT = textwrap.dedent(
 )
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason="bug B3 (see docs/reliability.md): solver='exact' enumerates 2^30 states "
-                   "of a 30-bit QUBO (MemoryError / OOM) instead of refusing it with a clear error")
 def test_qubo_too_wide_for_the_exact_solver() -> None:
     proc = subprocess.run([sys.executable, "-c", _WIDE_EXACT], capture_output=True, text=True, timeout=300,
                           env=worker_env())
@@ -246,8 +242,6 @@ def test_qubo_too_wide_for_the_exact_solver() -> None:
     assert line.startswith("RESULT ValueError") and "simulated_annealing" in line, line
 
 
-@pytest.mark.xfail(strict=True, raises=AttributeError, reason="bug B7 (see docs/reliability.md): a comparison of "
-                   "one sampler has no pairs; write_report reads .problem of the empty pairwise table and crashes")
 def test_comparison_of_a_single_sampler_writes_its_report(tmp_path) -> None:
     from optuna_qnas.compare import compare_samplers
 

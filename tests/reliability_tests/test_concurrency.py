@@ -105,9 +105,6 @@ def test_worker_processes_on_one_storage(kind, workers, trials, tmp_path, reques
     assert len({t.user_attrs["pid"] for t in trials_}) == workers
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason="bug B6 (see docs/reliability.md): a proposal is invisible to other workers "
-                   "until its trial's suggest_* calls store the parameters, so two workers that sample at the same "
-                   "instant can propose the same configuration")
 def test_two_proposals_computed_at_the_same_instant_differ() -> None:
     # Two workers at the same instant, made deterministic: both trials are asked and their
     # relative parameters computed before either trial stores a parameter. With 30 trials of an

@@ -58,7 +58,7 @@ _choice = st.one_of(
 _cats = st.lists(_choice, min_size=1, max_size=40, unique_by=lambda v: v).map(CategoricalDistribution)
 _spaces = st.dictionaries(st.sampled_from(list("abcdefgh")), st.one_of(_ints, _floats, _cats), min_size=1, max_size=4)
 # Finite values up to 1e300 in magnitude: values near the float maximum next to an infinity
-# overflow the sampler's loss scaling (bug B4, pinned by the strict xfail test below).
+# overflowed the sampler's loss scaling (bug B4, fixed; test_values_near_the_float_maximum below).
 _values = st.one_of(
     st.floats(min_value=-1e300, max_value=1e300),
     st.sampled_from([math.nan, math.inf, -math.inf, 1e300, -1e300, 5e-324, -0.0, 0.0]),
@@ -123,9 +123,6 @@ def test_random_spaces_and_values_give_valid_native_proposals_long(**kwargs) -> 
     _check_random_study(**kwargs)
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError, reason="bug B4 (see docs/reliability.md): an objective value near the float "
-                   "maximum next to +inf overflows the loss scaling to inf; the QUBO is then non-finite and "
-                   "ValueError('QUBO coefficients must be finite') escapes from optimize")
 def test_values_near_the_float_maximum() -> None:
     # The minimal failing example hypothesis found (a diverged training run can return such values).
     values = [0.0, 0.0, 0.0, 0.0, 8.98846567431158e307, math.inf]

@@ -13,8 +13,13 @@ that baselines are computed once and later screens reuse them.
 
 Usage::
 
+    # screen (10 seeds, 50 trials)
     nice -n 10 .venv/bin/python benchmarks/search_quality.py --problems nasbench201-cifar10,nasbench201-cifar100 \
-        --samplers tpe,bore --seeds 10 --trials 50
+        --samplers tpe,bore-mode --seeds 10 --trials 50 --out results/sq_screen.json
+    # final table of docs/search_quality.md
+    nice -n 10 .venv/bin/python benchmarks/search_quality.py \
+        --problems nasbench201-cifar10,nasbench201-cifar100,nasbench201-imagenet \
+        --samplers tpe,bore-mode-tr1,bore-mode --seeds 20 --trials 100 --out results/sq_final.json
     .venv/bin/python benchmarks/search_quality.py --list
 """
 
@@ -227,11 +232,17 @@ def summarize(runs: list[dict[str, Any]], checkpoints: list[int], reference: str
     problems = list(dict.fromkeys(r["dataset"] for r in runs))
     samplers = list(dict.fromkeys(r["sampler"] for r in runs))
     for prob in problems:
-        by = {s: sorted((r for r in runs if r["dataset"] == prob and r["sampler"] == s), key=lambda r: r["seed"]) for s in samplers}
+        by = {
+            s: sorted((r for r in runs if r["dataset"] == prob and r["sampler"] == s), key=lambda r: r["seed"])
+            for s in samplers
+        }
         by = {s: v for s, v in by.items() if v}
         sign = 1.0 if next(iter(by.values()))[0]["direction"] == "maximize" else -1.0
         seeds = sorted({r["seed"] for v in by.values() for r in v})
-        lines.append(f"\n### {prob} ({len(seeds)} seeds; score = mean metric of the incumbent; p: two-sided Mann-Whitney U vs {reference})\n")
+        lines.append(
+            f"\n### {prob} ({len(seeds)} seeds; score = mean metric of the incumbent; "
+            f"p: two-sided Mann-Whitney U vs {reference})\n"
+        )
         last = checkpoints[-1]
         target = None
         if reference in by:
@@ -259,7 +270,8 @@ def summarize(runs: list[dict[str, Any]], checkpoints: list[int], reference: str
                 reach = f"{med:.1f}" if np.isfinite(med) else f"> {len(rs[0]['curve'])}"
             ms = np.nanmean([np.nanmean(r["sampler_seconds"]) for r in rs]) * 1e3
             lines.append(
-                f"| {s} | " + " | ".join(cells) + f" | {reach} | {ms:.1f} | {np.mean([r['distinct'] for r in rs]):.1f} |"
+                f"| {s} | " + " | ".join(cells)
+                + f" | {reach} | {ms:.1f} | {np.mean([r['distinct'] for r in rs]):.1f} |"
             )
     return "\n".join(lines)
 

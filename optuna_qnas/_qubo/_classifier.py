@@ -156,9 +156,8 @@ class BayesianLogisticQuadratic:
 
     def _prior_precision(self) -> np.ndarray:
         n_lin, n_pair = self.features.n, len(self.features.rows)
-        return np.concatenate(
-            [[1.0 / 3.0**2], np.full(n_lin, self.prior_std_linear**-2), np.full(n_pair, self.prior_std_pair**-2 if n_pair else 1.0)]
-        )
+        pair_prec = self.prior_std_pair**-2 if n_pair else 1.0
+        return np.concatenate([[1.0 / 3.0**2], np.full(n_lin, self.prior_std_linear**-2), np.full(n_pair, pair_prec)])
 
     def fit(self, X: np.ndarray, y: np.ndarray, rng: np.random.RandomState | None = None) -> None:
         """Label the best ``gamma`` fraction of ``y`` (losses) good and find the Laplace posterior."""

@@ -82,7 +82,8 @@ def test_posterior_draws_vary_and_concentrate_with_data() -> None:
         draws = np.stack([model.sample_weights(rng) for _ in range(200)])
         assert np.all(draws.std(axis=0) > 0)
         # Draws centre on the mode.
-        np.testing.assert_allclose(draws.mean(axis=0), model._mode, atol=4 * draws.std(axis=0).max() / np.sqrt(200) + 1e-9)
+        tol = 4 * draws.std(axis=0).max() / np.sqrt(200) + 1e-9
+        np.testing.assert_allclose(draws.mean(axis=0), model._mode, atol=tol)
         return float(draws.std(axis=0).mean())
 
     assert spread(2000) < 0.4 * spread(20)

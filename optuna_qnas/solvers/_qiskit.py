@@ -208,7 +208,7 @@ class _GateSolver:
         return SolverResult.from_samples(qubo, xs, num_samples, info)
 
 
-def _resolve_optimizer(optimizer: Any, maxiter: int, warm_maxiter: int) -> tuple[str | None, Any]:
+def _resolve_optimizer(optimizer: Any) -> tuple[str | None, Any]:
     from optuna_qnas.solvers._qiskit_variational import OPTIMIZERS
 
     if isinstance(optimizer, str):
@@ -249,7 +249,7 @@ class _VariationalSolver(_GateSolver):
         self.warm_maxiter = (
             max(1, maxiter // 3) if warm_maxiter is None else _check_positive_int("warm_maxiter", warm_maxiter)
         )
-        self._optimizer_name, self._optimizer_obj = _resolve_optimizer(optimizer, self.maxiter, self.warm_maxiter)
+        self._optimizer_name, self._optimizer_obj = _resolve_optimizer(optimizer)
         if cvar_alpha is not None and not (isinstance(cvar_alpha, (int, float)) and 0.0 < cvar_alpha <= 1.0):
             raise ValueError(f"cvar_alpha must be None or a number in (0, 1] (e.g. 0.25); got {cvar_alpha!r}.")
         self.cvar_alpha = None if cvar_alpha is None else float(cvar_alpha)

@@ -16,5 +16,12 @@ packages += [
 setup(
     packages=packages,
     package_dir={"optuna_qnas.integrations": "integrations"},
-    package_data={"optuna_qnas.integrations": ["optunahub/**/*.md", "optunahub/**/LICENSE"]},
+    package_data={
+        "optuna_qnas.integrations": [
+            "optunahub/**/*.md",
+            "optunahub/**/LICENSE",
+            "optunahub/**/*.py",
+            "optunahub/**/requirements.txt",
+        ]
+    },
 )

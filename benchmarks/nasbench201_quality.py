@@ -45,6 +45,7 @@ def sampler_factories() -> dict[str, Callable[[int], optuna.samplers.BaseSampler
 
     return {
         "annealing": lambda s: QuantumAnnealingSampler(seed=s),
+        "annealing-blr": lambda s: QuantumAnnealingSampler(seed=s, surrogate="blr"),
         "annealing-fm": lambda s: QuantumAnnealingSampler(seed=s, surrogate="fm"),
         "tpe": lambda s: optuna.samplers.TPESampler(seed=s),
         "cmaes": lambda s: optuna.samplers.CmaEsSampler(seed=s, warn_independent_sampling=False),
@@ -150,7 +151,7 @@ def summarize(runs: list[dict[str, Any]], checkpoints: list[int], baselines: lis
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--datasets", default="cifar10,cifar100,imagenet")
-    parser.add_argument("--samplers", default="annealing,annealing-fm,tpe,cmaes,cmaes-int,random")
+    parser.add_argument("--samplers", default="annealing,annealing-blr,tpe,cmaes,cmaes-int,random")
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--first-seed", type=int, default=0)
     parser.add_argument("--trials", type=int, default=100)

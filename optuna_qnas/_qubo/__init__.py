@@ -3,6 +3,7 @@
 Nothing here imports Optuna's Study/Trial types or a quantum SDK.
 """
 
+from optuna_qnas._qubo._classifier import BayesianLogisticQuadratic
 from optuna_qnas._qubo._encoding import ENCODINGS
 from optuna_qnas._qubo._encoding import ParamEncoding
 from optuna_qnas._qubo._encoding import SearchSpaceEncoding
@@ -11,6 +12,7 @@ from optuna_qnas._qubo._surrogate import BayesianQuadraticRegression
 from optuna_qnas._qubo._surrogate import robust_standardize
 
 __all__ = [
+    "BayesianLogisticQuadratic",
     "BayesianQuadraticRegression",
     "ENCODINGS",
     "ParamEncoding",

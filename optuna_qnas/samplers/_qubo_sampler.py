@@ -7,6 +7,7 @@ configuration -> decode -> parameter values.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from collections.abc import Mapping
 from collections.abc import Sequence
@@ -47,7 +48,7 @@ _logger = optuna.logging.get_logger(__name__)
 
 #: Namespace of the system attributes this sampler writes on trials.
 ATTR_PREFIX = "qnas:"
-SURROGATES = ("blr", "fm")
+SURROGATES = ("bore", "blr", "fm")
 _SUPPORTED = (CategoricalDistribution, IntDistribution, FloatDistribution)
 # Penalty schedule (RESEARCH.md, pitfall 1): start at a quarter of the largest single-bit energy
 # change of the model QUBO and double until most returned samples are valid codes. Strong
@@ -58,6 +59,8 @@ _PENALTY_TARGET_FEASIBLE = 0.8
 _MAX_THOMPSON_DRAWS = 3
 _REFIT_EVERY = 5
 _MAX_CLAIM_ATTEMPTS = 3
+# How often a level tuple with binned (refined) parameters may be proposed again.
+_MAX_BIN_REPEATS = 3
 _CLAIM_KEY = ATTR_PREFIX + "claim"
 
 
@@ -120,6 +123,8 @@ class QUBOSampler(BaseSampler):
             ``None`` (a default per distribution), one of ``"one_hot"``, ``"domain_wall"``,
             ``"binary"``, ``"unary"`` for every parameter, or ``{param_name: encoding}``.
         surrogate:
+            ``"bore"`` (density ratio: a Bayesian logistic regression of good vs bad trials on
+            the same features, proposed at its posterior mode; BORE, Tiao et al. 2021),
             ``"blr"`` (Bayesian quadratic regression, exact posterior draws), ``"fm"`` (a
             factorization machine as in FMQA; needs torch), or a callable
             ``pair_mask -> surrogate`` with ``fit(X, y, rng)``, ``sample_qubo(rng)``, ``mean_qubo()``.
@@ -147,7 +152,7 @@ class QUBOSampler(BaseSampler):
         *,
         solver: Any = None,
         encoding: str | Mapping[str, str] | None = None,
-        surrogate: str | Callable[[np.ndarray], Any] = "blr",
+        surrogate: str | Callable[[np.ndarray], Any] = "bore",
         n_startup_trials: int = 10,
         num_samples: int = 16,
         num_reads: int | None = None,
@@ -230,8 +235,8 @@ class QUBOSampler(BaseSampler):
         trials = study._get_trials(deepcopy=False, use_cache=True)
         others = [t for t in trials if t.number != trial.number and all(n in t.params for n in search_space)]
         levels_by_number = {t.number: enc.levels_of(t.params) for t in others}
-        seen = {tuple(int(v) for v in lv) for lv in levels_by_number.values()}
-        seen |= self._claims(trials, trial, enc)
+        repeats = Counter(tuple(int(v) for v in lv) for lv in levels_by_number.values())
+        seen = set(repeats) | self._claims(trials, trial, enc)
         observed = [
             t for t in others if t.state == TrialState.COMPLETE and t.values is not None
         ]
@@ -248,7 +253,7 @@ class QUBOSampler(BaseSampler):
                 levels = self._space_filling(enc, others, seen, rng)
                 info["mode"] = "startup"
             else:
-                levels, info = self._propose(enc, X, losses, seen, rng, warm)
+                levels, info = self._propose(enc, X, losses, seen, rng, warm, repeats)
                 info["mode"] = "model"
             key = tuple(int(v) for v in levels)
             # Claim and check (workers on one storage): a proposal is visible to the others only
@@ -346,6 +351,12 @@ class QUBOSampler(BaseSampler):
             from optuna_qnas._qubo._fm import FactorizationMachine
 
             return FactorizationMachine(mask)
+        if self._surrogate == "bore":
+            from optuna_qnas._qubo._classifier import BayesianLogisticQuadratic
+
+            # Posterior mode of the good-vs-bad classifier (docs/search_quality.md: the mode
+            # tied or beat the regression; Thompson draws of the classifier were worse).
+            return BayesianLogisticQuadratic(mask, temperature=0.0)
         return BayesianQuadraticRegression(mask)
 
     def _propose(
@@ -356,7 +367,9 @@ class QUBOSampler(BaseSampler):
         seen: set[tuple[int, ...]],
         rng: np.random.RandomState,
         warm_scales: list[float] | None = None,
+        repeats: Mapping[tuple[int, ...], int] | None = None,
     ) -> tuple[np.ndarray, dict[str, Any]]:
+        repeats = repeats or {}
         y = robust_standardize(losses)
         model = self._make_surrogate(enc)
         if isinstance(model, BayesianQuadraticRegression):
@@ -367,7 +380,8 @@ class QUBOSampler(BaseSampler):
         else:
             model.fit(X, y, rng)
         penalty = enc.penalty()
-        exhausted = len(seen) >= enc.n_configurations
+        n_tuples = float(np.prod([p.n_levels for p in enc.params], dtype=float))
+        exhausted = len(seen) >= n_tuples
         info: dict[str, Any] = {}
         best: np.ndarray | None = None
         for draw in range(_MAX_THOMPSON_DRAWS):
@@ -389,9 +403,9 @@ class QUBOSampler(BaseSampler):
                     info["candidate_rank"] = rank
                     return cand_levels[idx], info
         assert best is not None
-        if enc.n_configurations == math.inf:
+        if enc.n_configurations == math.inf and repeats.get(tuple(int(v) for v in best), 0) < _MAX_BIN_REPEATS:
             # A binned parameter is refined inside its bin, so a seen level tuple still gives a
-            # new configuration.
+            # new configuration; a few times per tuple, then the search moves on.
             info["repeated_levels"] = True
             return best, info
         # Every low-energy sample is already evaluated or running: change one parameter of the

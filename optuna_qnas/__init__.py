@@ -11,18 +11,17 @@ from typing import Any
 
 from optuna_qnas._qubo import QUBO
 from optuna_qnas._qubo import SearchSpaceEncoding
+from optuna_qnas.samplers import GroverSampler
+from optuna_qnas.samplers import QAOASampler
 from optuna_qnas.samplers import QuantumAnnealingSampler
 from optuna_qnas.samplers import QUBOSampler
+from optuna_qnas.samplers import VQESampler
 
 
 __version__ = "0.1.0"
 
-# Gate-model samplers import qiskit lazily (PEP 562), so `import optuna_qnas` stays light.
-_LAZY = {
-    "QAOASampler": "optuna_qnas.samplers._gate",
-    "VQESampler": "optuna_qnas.samplers._gate",
-    "GroverSampler": "optuna_qnas.samplers._gate",
-}
+# The comparison tool pulls in pandas/matplotlib: resolved on first access (PEP 562).
+_LAZY = {"compare_samplers": "optuna_qnas.compare"}
 
 
 def __getattr__(name: str) -> Any:
@@ -42,4 +41,5 @@ __all__ = [
     "SearchSpaceEncoding",
     "VQESampler",
     "__version__",
+    "compare_samplers",
 ]

@@ -67,6 +67,10 @@ def _check_positive_int(name: str, value: Any, minimum: int = 1, hint: str = "")
     return int(value)
 
 
+
+#: Entanglement patterns qiskit's ``real_amplitudes`` ansatz accepts by name.
+_ENTANGLEMENTS = ("full", "linear", "reverse_linear", "pairwise", "circular", "sca")
+
 class _GateSolver:
     """Shared plumbing: backend, qubit budget, decomposition, warm start, validation."""
 
@@ -512,8 +516,11 @@ class VQESolver(_VariationalSolver):
 
             if not isinstance(ansatz, QuantumCircuit) or ansatz.num_parameters == 0:
                 raise ValueError("ansatz must be a parameterised qiskit QuantumCircuit (or None for real_amplitudes).")
-        if not isinstance(entanglement, str):
-            raise ValueError(f"entanglement must be a string such as 'linear' or 'full'; got {entanglement!r}.")
+        if entanglement not in _ENTANGLEMENTS:
+            raise ValueError(
+                f"entanglement must be one of {', '.join(_ENTANGLEMENTS)} (as in qiskit's "
+                f"real_amplitudes); got {entanglement!r}."
+            )
         self.entanglement = entanglement
         self.user_ansatz = ansatz
         self.user_algorithm = vqe

@@ -193,8 +193,6 @@ def test_qubo_too_wide_for_a_gate_solver_without_decomposition() -> None:
                   answer=f"ValueError at the first model proposal: {str(info.value).splitlines()[0]}")
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason="bug B2 (see docs/reliability.md): VQESolver accepts "
-                   "any entanglement; qiskit raises QiskitError inside optimize at the first model proposal")
 def test_vqe_bad_entanglement_is_refused_at_construction() -> None:
     cls = _gate("VQESampler")
     try:

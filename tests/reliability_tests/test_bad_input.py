@@ -71,7 +71,7 @@ ERRORS = [
     ("QUBOSampler", "num_samples=0", lambda: QUBOSampler(num_samples=0), "num_samples must be an integer >= 1"),
     ("QUBOSampler", "max_levels=1", lambda: QUBOSampler(max_levels=1), "max_levels must be an integer >= 2"),
     ("QUBOSampler", "float_bins=0", lambda: QUBOSampler(float_bins=0), "float_bins must be an integer >= 1"),
-    ("QUBOSampler", "surrogate='gp'", lambda: QUBOSampler(surrogate="gp"), "Use one of blr, fm"),
+    ("QUBOSampler", "surrogate='gp'", lambda: QUBOSampler(surrogate="gp"), "Use one of bore, blr, fm"),
     ("QUBOSampler", "surrogate=5", lambda: QUBOSampler(surrogate=5), "surrogate must be one of"),
     ("QUBOSampler", "encoding='hex'", lambda: QUBOSampler(encoding="hex"), "Use one of one_hot, domain_wall, binary, unary"),
     ("QUBOSampler", "encoding=5", lambda: QUBOSampler(encoding=5), "must be one of"),

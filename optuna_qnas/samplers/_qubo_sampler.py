@@ -242,18 +242,18 @@ class QUBOSampler(BaseSampler):
         ]
         info: dict[str, Any] = {}
         incumbent = None
-        losses = X = warm = None
+        model = None
         if len(observed) >= max(self._n_startup_trials, 2):
             losses = self._losses(study, observed, rng)
             X = enc.encode_levels(np.stack([levels_by_number[t.number] for t in observed]))  # (n, n_bits)
-            warm = self._stored_scales(others, enc)
+            model = self._fit_surrogate(enc, X, losses, rng, self._stored_scales(others, enc))
             incumbent = observed[int(np.argmin(losses))]
         for attempt in range(_MAX_CLAIM_ATTEMPTS):
-            if losses is None:
+            if model is None:
                 levels = self._space_filling(enc, others, seen, rng)
                 info["mode"] = "startup"
             else:
-                levels, info = self._propose(enc, X, losses, seen, rng, warm, repeats)
+                levels, info = self._propose(enc, model, seen, rng, repeats)
                 info["mode"] = "model"
             key = tuple(int(v) for v in levels)
             # Claim and check (workers on one storage): a proposal is visible to the others only
@@ -359,17 +359,15 @@ class QUBOSampler(BaseSampler):
             return BayesianLogisticQuadratic(mask, temperature=0.0)
         return BayesianQuadraticRegression(mask)
 
-    def _propose(
+    def _fit_surrogate(
         self,
         enc: SearchSpaceEncoding,
         X: np.ndarray,
         losses: np.ndarray,
-        seen: set[tuple[int, ...]],
         rng: np.random.RandomState,
-        warm_scales: list[float] | None = None,
-        repeats: Mapping[tuple[int, ...], int] | None = None,
-    ) -> tuple[np.ndarray, dict[str, Any]]:
-        repeats = repeats or {}
+        warm_scales: list[float] | None,
+    ) -> Any:
+        """Fit the surrogate once per proposal on bits ``X`` (n, n_bits) and losses (n,)."""
         y = robust_standardize(losses)
         model = self._make_surrogate(enc)
         if isinstance(model, BayesianQuadraticRegression):
@@ -379,6 +377,17 @@ class QUBOSampler(BaseSampler):
             model.fit(X, y, rng, initial_log_scales=warm_scales, optimize=refit)
         else:
             model.fit(X, y, rng)
+        return model
+
+    def _propose(
+        self,
+        enc: SearchSpaceEncoding,
+        model: Any,
+        seen: set[tuple[int, ...]],
+        rng: np.random.RandomState,
+        repeats: Mapping[tuple[int, ...], int] | None = None,
+    ) -> tuple[np.ndarray, dict[str, Any]]:
+        repeats = repeats or {}
         penalty = enc.penalty()
         n_tuples = float(np.prod([p.n_levels for p in enc.params], dtype=float))
         exhausted = len(seen) >= n_tuples

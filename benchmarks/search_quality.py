@@ -127,7 +127,12 @@ def sampler_factories() -> dict[str, Callable[[int], optuna.samplers.BaseSampler
     return {
         "tpe": lambda s: optuna.samplers.TPESampler(seed=s),
         "random": lambda s: optuna.samplers.RandomSampler(seed=s),
+        "gp": lambda s: optuna.samplers.GPSampler(seed=s),
         "blr": _qubo(),
+        # Quadratic regression (a GP with a quadratic kernel over bits) on normal scores, expected
+        # improvement over a pool of annealer samples + one-parameter moves + random configurations.
+        "blr-ei": _qubo("blr", acquisition="ei"),
+        "blr-ei-s5": _qubo("blr", acquisition="ei", n_startup_trials=5),
         "blr-mode": _qubo(_blr_mode),  # control: regression posterior mean, no Thompson draw
         # Density ratio (BORE): Laplace Bayesian logistic regression on 1st+2nd-order bits.
         "bore": _qubo(_bore()),  # Thompson draw at temperature 1
@@ -248,7 +253,8 @@ def summarize(runs: list[dict[str, Any]], checkpoints: list[int], reference: str
         if reference in by:
             target = float(np.mean([r["curve"][last - 1] for r in by[reference]]))
         head = "| sampler | " + " | ".join(f"@{c}" for c in checkpoints)
-        head += f" | trials to reach {target:.4g} ({reference}@{last} mean), median | ms/trial | distinct |"
+        reach_head = f"trials to reach {target:.4g} ({reference}@{last} mean), median" if target is not None else "-"
+        head += f" | {reach_head} | ms/trial | distinct |"
         lines.append(head)
         lines.append("|" + "---|" * (len(checkpoints) + 4))
         for s, rs in by.items():

@@ -31,11 +31,13 @@ from optuna.study import StudyDirection
 from optuna.trial import FrozenTrial
 from optuna.trial import TrialState
 
+from optuna_qnas._qubo._acquisition import log_expected_improvement
 from optuna_qnas._qubo._encoding import DEFAULT_FLOAT_BINS
 from optuna_qnas._qubo._encoding import DEFAULT_MAX_LEVELS
 from optuna_qnas._qubo._encoding import SearchSpaceEncoding
 from optuna_qnas._qubo._model import QUBO
 from optuna_qnas._qubo._surrogate import BayesianQuadraticRegression
+from optuna_qnas._qubo._surrogate import normal_scores
 from optuna_qnas._qubo._surrogate import robust_standardize
 from optuna_qnas.solvers._base import SolverResult
 
@@ -49,6 +51,7 @@ _logger = optuna.logging.get_logger(__name__)
 #: Namespace of the system attributes this sampler writes on trials.
 ATTR_PREFIX = "qnas:"
 SURROGATES = ("bore", "blr", "fm")
+ACQUISITIONS = ("ei", "thompson")
 _SUPPORTED = (CategoricalDistribution, IntDistribution, FloatDistribution)
 # Penalty schedule (RESEARCH.md, pitfall 1): start at a quarter of the largest single-bit energy
 # change of the model QUBO and double until most returned samples are valid codes. Strong
@@ -62,6 +65,11 @@ _MAX_CLAIM_ATTEMPTS = 3
 # How often a level tuple with binned (refined) parameters may be proposed again.
 _MAX_BIN_REPEATS = 3
 _CLAIM_KEY = ATTR_PREFIX + "claim"
+# Expected-improvement proposals (acquisition="ei"): the candidate pool the acquisition ranks.
+_EI_THOMPSON_DRAWS = 2  # posterior draws solved beside the posterior mean (exploration)
+_EI_TOP_TRIALS = 3  # best trials whose one-parameter neighbours join the pool (local moves)
+_EI_MAX_NEIGHBOURS = 512
+_EI_RANDOM = 64  # uniformly random configurations (a global safety net)
 
 
 def _resolve_solver(solver: Any, num_reads: int | None) -> Any:
@@ -128,6 +136,14 @@ class QUBOSampler(BaseSampler):
             ``"blr"`` (Bayesian quadratic regression, exact posterior draws), ``"fm"`` (a
             factorization machine as in FMQA; needs torch), or a callable
             ``pair_mask -> surrogate`` with ``fit(X, y, rng)``, ``sample_qubo(rng)``, ``mean_qubo()``.
+        acquisition:
+            How the model picks the next configuration. ``"ei"``: the solver returns low-energy
+            samples of the posterior-mean QUBO and of posterior draws; with one-parameter moves
+            around the best trials and a few random configurations they form a candidate pool,
+            ranked by expected improvement (needs a surrogate with ``predict(X) -> (mean,
+            std)``, such as ``"blr"``; its targets are rank-based normal scores). ``"thompson"``:
+            the lowest unseen sample of one drawn QUBO (``"bore"`` draws its posterior mode).
+            ``None``: ``"ei"`` where the surrogate supports it, else ``"thompson"``.
         n_startup_trials:
             Trials proposed by the space-filling design before the model is used.
         num_samples:
@@ -153,6 +169,7 @@ class QUBOSampler(BaseSampler):
         solver: Any = None,
         encoding: str | Mapping[str, str] | None = None,
         surrogate: str | Callable[[np.ndarray], Any] = "bore",
+        acquisition: str | None = None,
         n_startup_trials: int = 10,
         num_samples: int = 16,
         num_reads: int | None = None,
@@ -177,6 +194,14 @@ class QUBOSampler(BaseSampler):
         elif not callable(surrogate):
             raise ValueError(f"surrogate must be one of {SURROGATES} or a callable; got {surrogate!r}.")
         self._surrogate = surrogate
+        if acquisition is not None and acquisition not in ACQUISITIONS:
+            raise ValueError(f"Unknown acquisition {acquisition!r}. Use one of {', '.join(ACQUISITIONS)} or None.")
+        if acquisition == "ei" and surrogate in ("bore", "fm"):
+            raise ValueError(
+                f"acquisition='ei' needs a surrogate with a predictive variance; surrogate={surrogate!r} has "
+                "none. Use surrogate='blr' with acquisition='ei', or acquisition='thompson'."
+            )
+        self._acquisition = acquisition
         # Validate the encoding names now (a typo should fail at construction, not at trial 11).
         if encoding is not None:
             from optuna_qnas._qubo._encoding import normalize_encoding_name
@@ -243,17 +268,23 @@ class QUBOSampler(BaseSampler):
         info: dict[str, Any] = {}
         incumbent = None
         model = None
+        top_levels = np.zeros((0, len(enc.params)), dtype=np.int64)
         if len(observed) >= max(self._n_startup_trials, 2):
             losses = self._losses(study, observed, rng)
             X = enc.encode_levels(np.stack([levels_by_number[t.number] for t in observed]))  # (n, n_bits)
             model = self._fit_surrogate(enc, X, losses, rng, self._stored_scales(others, enc))
             incumbent = observed[int(np.argmin(losses))]
+            top = np.argsort(losses, kind="stable")[:_EI_TOP_TRIALS]
+            top_levels = np.stack([levels_by_number[observed[i].number] for i in top])
         for attempt in range(_MAX_CLAIM_ATTEMPTS):
             if model is None:
                 levels = self._space_filling(enc, others, seen, rng)
                 info["mode"] = "startup"
             else:
-                levels, info = self._propose(enc, model, seen, rng, repeats)
+                if self._uses_ei(model):
+                    levels, info = self._propose_ei(enc, model, seen, rng, repeats, top_levels)
+                else:
+                    levels, info = self._propose(enc, model, seen, rng, repeats)
                 info["mode"] = "model"
             key = tuple(int(v) for v in levels)
             # Claim and check (workers on one storage): a proposal is visible to the others only
@@ -368,8 +399,10 @@ class QUBOSampler(BaseSampler):
         warm_scales: list[float] | None,
     ) -> Any:
         """Fit the surrogate once per proposal on bits ``X`` (n, n_bits) and losses (n,)."""
-        y = robust_standardize(losses)
         model = self._make_surrogate(enc)
+        # Expected improvement ranks by a Gaussian predictive: fit it on rank-based normal scores
+        # (docs/search_quality.md: better than the robust standardisation there).
+        y = normal_scores(losses) if self._uses_ei(model) else robust_standardize(losses)
         if isinstance(model, BayesianQuadraticRegression):
             # Re-maximise the evidence every _REFIT_EVERY observations (and whenever no scales are
             # stored); in between, reuse the scales stored on the previous proposal.
@@ -378,6 +411,91 @@ class QUBOSampler(BaseSampler):
         else:
             model.fit(X, y, rng)
         return model
+
+    def _uses_ei(self, model: Any) -> bool:
+        if self._acquisition == "thompson":
+            return False
+        has_predict = callable(getattr(model, "predict", None))
+        if self._acquisition == "ei" and not has_predict:
+            raise ValueError(
+                f"acquisition='ei' needs a surrogate with predict(X) -> (mean, std); {type(model).__name__} "
+                "has none. Use acquisition='thompson' or a surrogate such as 'blr'."
+            )
+        return has_predict
+
+    def _propose_ei(
+        self,
+        enc: SearchSpaceEncoding,
+        model: Any,
+        seen: set[tuple[int, ...]],
+        rng: np.random.RandomState,
+        repeats: Mapping[tuple[int, ...], int],
+        top_levels: np.ndarray,
+    ) -> tuple[np.ndarray, dict[str, Any]]:
+        """Expected improvement over a candidate pool built by the solver and by local moves.
+
+        Pool: the solver's low-energy samples of the posterior-mean QUBO (exploitation) and of
+        ``_EI_THOMPSON_DRAWS`` posterior draws (exploration where the model is unsure), every
+        one-parameter change of the best trials and of the mean QUBO's best sample (local search,
+        White et al. 2021), and ``_EI_RANDOM`` uniform configurations. The unseen candidate with
+        the highest expected improvement over the best normal score is proposed.
+        """
+        penalty = enc.penalty()
+        sizes = np.array([p.n_levels for p in enc.params], dtype=np.int64)
+        mean_qubo = model.mean_qubo()
+        info: dict[str, Any] = {"acquisition": "ei"}
+        groups: list[tuple[str, np.ndarray]] = []
+        for k, qubo in enumerate([mean_qubo] + [model.sample_qubo(rng) for _ in range(_EI_THOMPSON_DRAWS)]):
+            result, strength = self._solve_with_penalty(qubo, penalty, enc, rng)
+            cand = enc.decode_levels(result.samples)
+            if k == 0:
+                info.update(result.info)
+                info["penalty_strength"] = strength
+                cand = cand[np.argsort(mean_qubo.energies(enc.encode_levels(cand)), kind="stable")]
+            groups.append(("mean" if k == 0 else "draw", cand))
+        best_read = groups[0][1][0]
+        centres = np.vstack([top_levels, best_read[None, :]])
+        moves = []
+        for c in centres:
+            for j in np.nonzero(sizes > 1)[0]:
+                for v in range(sizes[j]):
+                    if v != c[j]:
+                        m = c.copy()
+                        m[j] = v
+                        moves.append(m)
+        if moves:
+            moves_arr = np.stack(moves)
+            if len(moves_arr) > _EI_MAX_NEIGHBOURS:
+                moves_arr = moves_arr[rng.choice(len(moves_arr), _EI_MAX_NEIGHBOURS, replace=False)]
+            groups.append(("local", moves_arr))
+        groups.append(("random", (rng.random_sample((_EI_RANDOM, len(sizes))) * sizes).astype(np.int64)))
+        pool: dict[tuple[int, ...], str] = {}
+        for source, cands in groups:
+            for c in cands:
+                key = tuple(int(v) for v in c)
+                if key not in seen and key not in pool:
+                    pool[key] = source
+        info["log_scales"] = model.log_scales if hasattr(model, "log_scales") else None
+        info["n_bits"] = enc.n_bits
+        info["pool_size"] = len(pool)
+        if not pool:
+            key = tuple(int(v) for v in best_read)
+            if len(seen) >= float(np.prod(sizes, dtype=float)) or (
+                enc.n_configurations == math.inf and repeats.get(key, 0) < _MAX_BIN_REPEATS
+            ):
+                info["repeated_levels"] = True
+                return best_read, info
+            info["mutated"] = True
+            return self._mutate_to_unseen(enc, best_read, seen, rng), info
+        keys = list(pool)
+        cand_levels = np.array(keys, dtype=np.int64)
+        mean, std = model.predict(enc.encode_levels(cand_levels))
+        best = float(np.min(model.fitted_targets)) if hasattr(model, "fitted_targets") else float(np.min(mean))
+        score = log_expected_improvement(mean, std, best)
+        pick = int(np.argmax(score))
+        info["source"] = pool[keys[pick]]
+        info["log_ei"] = float(score[pick])
+        return cand_levels[pick], info
 
     def _propose(
         self,

@@ -18,6 +18,7 @@ from optuna_qnas import QuantumAnnealingSampler
 # the only code that differs between them.
 _VARIANTS = {
     "blr": dict(num_reads=16, surrogate="blr"),
+    "blr-thompson": dict(num_reads=16, surrogate="blr", acquisition="thompson"),
     "tabu": dict(num_reads=4, solver="tabu"),
     "binary": dict(num_reads=16, encoding="binary"),
     "fm": dict(num_reads=16, surrogate="fm"),

@@ -1,0 +1,82 @@
+"""Expected improvement, normal scores and the regression's predictive distribution."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.linalg
+from scipy.stats import norm
+
+from optuna_qnas._qubo._acquisition import log_expected_improvement
+from optuna_qnas._qubo._surrogate import BayesianQuadraticRegression
+from optuna_qnas._qubo._surrogate import normal_scores
+
+
+def test_log_ei_matches_the_closed_form_and_stays_finite_in_the_tail() -> None:
+    mean = np.linspace(-3.0, 40.0, 400)
+    std = np.full_like(mean, 0.7)
+    u = (0.0 - mean) / std
+    ei = std * (u * norm.cdf(u) + norm.pdf(u))
+    got = log_expected_improvement(mean, std, 0.0)
+    ok = ei > 1e-250
+    np.testing.assert_allclose(got[ok], np.log(ei[ok]), rtol=1e-8, atol=1e-10)
+    # Where EI underflows to 0 the logarithm still ranks: finite and decreasing in the mean.
+    assert not ok.all()
+    assert np.all(np.isfinite(got))
+    assert np.all(np.diff(got) < 0)
+    # More uncertainty at the same mean means more expected improvement.
+    assert log_expected_improvement(np.array([1.0]), np.array([2.0]), 0.0) > log_expected_improvement(
+        np.array([1.0]), np.array([0.5]), 0.0
+    )
+
+
+def test_normal_scores_keep_the_order_and_ignore_the_scale() -> None:
+    y = np.array([3.0, -1e6, 0.5, 1e9, 0.6])
+    z = normal_scores(y)
+    np.testing.assert_array_equal(np.argsort(z), np.argsort(y))
+    np.testing.assert_allclose(np.sort(z), norm.ppf((np.arange(5) + 0.5) / 5))
+    np.testing.assert_allclose(normal_scores(2.0 * y + 7.0), z)
+    # Ties share their score.
+    t = normal_scores(np.array([1.0, 1.0, 2.0]))
+    assert t[0] == t[1] < t[2]
+    assert normal_scores(np.array([])).shape == (0,)
+
+
+@pytest.mark.parametrize("n_train", [12, 60])  # dual form (n <= p = 16) and primal form (n > p)
+def test_predict_equals_the_exact_weight_space_posterior(n_train: int) -> None:
+    n = 5
+    mask = np.triu(np.ones((n, n), dtype=bool), 1)  # 1 + 5 + 10 = 16 features
+    rng = np.random.RandomState(3)
+    X = rng.randint(0, 2, size=(n_train, n))
+    y = rng.normal(size=n_train)
+    model = BayesianQuadraticRegression(mask)
+    model.fit(X, y, rng)
+    assert model._primal == (n_train > 16)
+    X_test = rng.randint(0, 2, size=(7, n))
+    mean, std = model.predict(X_test)
+    # Brute force: Sigma = (F^T F / sn + D^-1)^-1, mu = Sigma F^T y / sn.
+    F, _ = model._design(X)
+    Fs, _ = model._design(X_test)
+    Sigma = np.linalg.inv(F.T @ F / model._sn + np.diag(1.0 / model._d))
+    mu = Sigma @ F.T @ y / model._sn
+    np.testing.assert_allclose(mean, Fs @ mu, atol=1e-8)
+    np.testing.assert_allclose(std, np.sqrt(np.einsum("ij,jk,ik->i", Fs, Sigma, Fs)), rtol=1e-6)
+    # The mean is the posterior-mean QUBO's energy.
+    np.testing.assert_allclose(mean, model.mean_qubo().energies(X_test), atol=1e-8)
+    assert scipy.linalg.norm(model.fitted_targets - y) == 0
+
+
+def test_predict_is_surer_where_there_is_data() -> None:
+    n = 6
+    mask = np.triu(np.ones((n, n), dtype=bool), 1)
+    rng = np.random.RandomState(4)
+    X = np.zeros((10, n), dtype=int)
+    X[:, :3] = rng.randint(0, 2, size=(10, 3))  # the last three bits are never switched on
+    model = BayesianQuadraticRegression(mask)
+    model.fit(X, rng.normal(size=10), rng)
+    seen_std = model.predict(X)[1]
+    unseen = X.copy()
+    unseen[:, 3:] = 1
+    assert np.all(model.predict(unseen)[1] > seen_std)
+    with pytest.raises(RuntimeError, match="fit"):
+        BayesianQuadraticRegression(mask).predict(X)

@@ -145,6 +145,12 @@ class _GateSolver:
         cpu_start = time.process_time()
         if n == 0:
             return SolverResult(np.zeros((1, 0), dtype=np.int8), np.array([qubo.offset]), {"solver": self._name})
+        if not (np.any(qubo.linear) or np.any(qubo.quadratic)):
+            # A constant QUBO (e.g. the posterior mean of a model fitted to a constant objective):
+            # every assignment is a minimum and a cost layer would have no parameters to bind.
+            rng = np.random.RandomState(seed)
+            xs = rng.randint(0, 2, size=(max(num_samples, 1), n)).astype(np.int8)
+            return SolverResult.from_samples(qubo, xs, num_samples, {"solver": self._name, "constant_qubo": True})
         width = self._sub_width()
         if n > width:
             # Checked before anything is built: no circuit, no state vector.

@@ -399,3 +399,14 @@ def test_aer_circuit_matches_a_numpy_state_vector() -> None:
             v[:, 0, :] = np.cos(b) * a0 + 1j * np.sin(b) * v[:, 1, :]
             v[:, 1, :] = 1j * np.sin(b) * a0 + np.cos(b) * v[:, 1, :]
     np.testing.assert_allclose(probs[idx], np.abs(psi) ** 2, atol=1e-10)
+
+
+@pytest.mark.parametrize("make", [lambda: QAOASolver(reps=1), lambda: VQESolver(), lambda: GroverSolver()])
+def test_constant_qubo_returns_valid_samples_without_a_circuit(make) -> None:  # type: ignore[no-untyped-def]
+    # The posterior mean of a model fitted to a constant objective is a constant QUBO: a QAOA
+    # cost layer would have no parameter to bind. Every assignment is a minimum.
+    qubo = QUBO(np.zeros(5), np.zeros((5, 5)), 2.5)
+    result = make().solve(qubo, 4, seed=3)
+    assert_valid_result(qubo, result, 4)
+    assert result.info["constant_qubo"] is True
+    np.testing.assert_allclose(result.energies, 2.5)

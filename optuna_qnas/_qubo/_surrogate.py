@@ -100,6 +100,10 @@ class QuadraticFeatures:
         return QUBO(np.asarray(w_lin, dtype=float), quad, offset)
 
 
+# Starting prior/noise standard deviations (linear, pairwise, noise) of the evidence maximisation.
+_DEFAULT_LOG_SCALES = (math.log(0.5), math.log(0.1), math.log(0.5))
+
+
 class BayesianQuadraticRegression:
     """Bayesian linear regression on first- and second-order bit features (BOCS-style).
 
@@ -119,7 +123,7 @@ class BayesianQuadraticRegression:
     def __init__(self, pair_mask: np.ndarray) -> None:
         self.features = QuadraticFeatures(pair_mask)
         self._fitted = False
-        self._log_scales = np.array([math.log(0.5), math.log(0.1), math.log(0.5)])
+        self._log_scales = np.array(_DEFAULT_LOG_SCALES)
 
     def _design(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Design matrix ``(m, 1 + p)`` (intercept first) and the prior variance of each column."""
@@ -222,11 +226,21 @@ class BayesianQuadraticRegression:
             # Imported here: scipy.optimize costs about a second at `import optuna_qnas`.
             from scipy.optimize import minimize
 
-            res = minimize(
-                fun, self._log_scales, jac=True, method="L-BFGS-B", bounds=bounds, options={"maxiter": 30}
-            )
-            if np.all(np.isfinite(res.x)):
-                self._log_scales = np.asarray(res.x)
+            # From the warm start and from the default scales; the better evidence wins. A warm
+            # start can sit on a plateau at the bounds ("everything is noise", fitted while the
+            # data were few), where L-BFGS-B does not move although the default start finds far
+            # more evidence once the data have signal.
+            starts = [self._log_scales]
+            if initial_log_scales is not None:
+                starts.append(np.array(_DEFAULT_LOG_SCALES))
+            best_f = math.inf
+            for x0 in starts:
+                res = minimize(fun, x0, jac=True, method="L-BFGS-B", bounds=bounds, options={"maxiter": 30})
+                if np.all(np.isfinite(res.x)) and float(res.fun) < best_f:
+                    best_f = float(res.fun)
+                    chosen = np.asarray(res.x)
+            if best_f < math.inf:
+                self._log_scales = chosen
         self._F, self._y = F, y
         self._d = self._prior_var(self._log_scales)
         self._sn = math.exp(2 * self._log_scales[2])

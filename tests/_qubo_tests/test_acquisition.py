@@ -80,3 +80,23 @@ def test_predict_is_surer_where_there_is_data() -> None:
     assert np.all(model.predict(unseen)[1] > seen_std)
     with pytest.raises(RuntimeError, match="fit"):
         BayesianQuadraticRegression(mask).predict(X)
+
+
+def test_evidence_refit_escapes_a_degenerate_warm_start() -> None:
+    # Scales stored while the data were few can sit at the bounds ("all noise"); a refit on data
+    # with a clear signal must not stay there (it also starts from the default scales).
+    n = 12
+    mask = np.triu(np.ones((n, n), dtype=bool), 1)
+    rng = np.random.RandomState(7)
+    X = rng.randint(0, 2, size=(30, n))
+    y = normal_scores(X @ rng.normal(size=n) + 0.05 * rng.normal(size=30))
+    degenerate = np.array([np.log(1e-3), np.log(1e-4), 0.0])
+    model = BayesianQuadraticRegression(mask)
+    model.fit(X, y, rng, initial_log_scales=degenerate)
+    assert model.log_scales[0] > np.log(0.05)  # a real linear signal, not the lower bound
+    P = model.features.pairs(X)
+    at = lambda v: model._neg_log_evidence(np.asarray(v), X @ X.T, P @ P.T, y)[0]  # noqa: E731
+    assert at(model.log_scales) < at(degenerate) - 1.0
+    # The fitted mean follows the targets.
+    mean, _ = model.predict(X)
+    assert np.corrcoef(mean, y)[0, 1] > 0.9

@@ -65,6 +65,8 @@ class QAOASampler(QUBOSampler):
     .. note:: Requires ``pip install optuna-qnas[qiskit]``.
     """
 
+    _ei_thompson_draws = 0  # one (expensive) circuit solve per proposal: the posterior mean
+
     def __init__(
         self,
         *,
@@ -109,6 +111,8 @@ class VQESampler(QUBOSampler):
 
     .. note:: Requires ``pip install optuna-qnas[qiskit]``.
     """
+
+    _ei_thompson_draws = 0  # one (expensive) circuit solve per proposal: the posterior mean
 
     def __init__(
         self,
@@ -159,6 +163,8 @@ class GroverSampler(QUBOSampler):
 
     .. note:: Requires ``pip install optuna-qnas[qiskit]``.
     """
+
+    _ei_thompson_draws = 0  # one (expensive) circuit solve per proposal: the posterior mean
 
     def __init__(
         self,

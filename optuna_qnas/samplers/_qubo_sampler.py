@@ -1,8 +1,11 @@
 """The Optuna glue: a ``BaseSampler`` that learns a QUBO of the objective and minimises it.
 
-One proposal (DESIGN.md): trials -> bits -> surrogate fit -> Thompson draw (a QUBO) + encoding
-penalties -> solver -> lowest distinct samples -> first one that is not an evaluated or running
-configuration -> decode -> parameter values.
+One proposal (DESIGN.md, with the acquisition step that issue 7 added): trials -> bits ->
+surrogate fit -> posterior mean and posterior draws (QUBOs) + encoding penalties -> solver ->
+lowest distinct samples, joined by one-parameter moves around the best trials and random
+configurations -> the unseen candidate with the highest expected improvement -> decode ->
+parameter values. ``acquisition="thompson"`` keeps DESIGN.md's original flow: the lowest unseen
+sample of one draw.
 """
 
 from __future__ import annotations
@@ -100,12 +103,16 @@ def _check_positive_int(name: str, value: Any, minimum: int = 1) -> int:
 class QUBOSampler(BaseSampler):
     """Model-based sampler: a quadratic surrogate over encoded bits, minimised by a QUBO solver.
 
-    Each proposal fits a quadratic pseudo-Boolean model of the objective to the finished trials,
-    draws a QUBO from its posterior (Thompson sampling), adds the encoding penalties, and asks the
-    solver for its lowest distinct samples; the best one (by the drawn model) that is neither
-    evaluated nor running becomes the next trial. The first ``n_startup_trials`` proposals are a
-    space-filling design instead: every parameter level (so every bit, on and off) is used as
-    evenly as the budget allows.
+    Each proposal fits a quadratic pseudo-Boolean model of the objective to the finished trials
+    (by default a Bayesian quadratic regression, i.e. a Gaussian process with a quadratic kernel
+    over the bits), turns its posterior mean and two posterior draws into QUBOs, adds the
+    encoding penalties, and asks the solver for their lowest distinct samples. Those samples,
+    the one-parameter neighbours of the best trials and a few random configurations form a pool;
+    the unseen member with the highest expected improvement becomes the next trial
+    (``acquisition="ei"``). With ``acquisition="thompson"`` the lowest unseen sample of one drawn
+    QUBO is proposed instead. The first ``n_startup_trials`` proposals are a space-filling
+    design: every parameter level (so every bit, on and off) is used as evenly as the budget
+    allows.
 
     Example:
 
@@ -131,10 +138,11 @@ class QUBOSampler(BaseSampler):
             ``None`` (a default per distribution), one of ``"one_hot"``, ``"domain_wall"``,
             ``"binary"``, ``"unary"`` for every parameter, or ``{param_name: encoding}``.
         surrogate:
-            ``"bore"`` (density ratio: a Bayesian logistic regression of good vs bad trials on
-            the same features, proposed at its posterior mode; BORE, Tiao et al. 2021),
-            ``"blr"`` (Bayesian quadratic regression, exact posterior draws), ``"fm"`` (a
-            factorization machine as in FMQA; needs torch), or a callable
+            ``"blr"`` (default: Bayesian quadratic regression, evidence-set scales, exact
+            posterior draws and predictive variances), ``"bore"`` (density ratio: a Bayesian
+            logistic regression of good vs bad trials on the same features, proposed at its
+            posterior mode; BORE, Tiao et al. 2021), ``"fm"`` (a factorization machine as in
+            FMQA; needs torch), or a callable
             ``pair_mask -> surrogate`` with ``fit(X, y, rng)``, ``sample_qubo(rng)``, ``mean_qubo()``.
         acquisition:
             How the model picks the next configuration. ``"ei"``: the solver returns low-energy
@@ -163,14 +171,18 @@ class QUBOSampler(BaseSampler):
             Warn when a parameter is sampled by the independent sampler after the startup trials.
     """
 
+    # Posterior draws solved beside the posterior mean per expected-improvement proposal; the
+    # gate-model samplers solve the mean only (a QAOA solve costs about a CPU second).
+    _ei_thompson_draws = _EI_THOMPSON_DRAWS
+
     def __init__(
         self,
         *,
         solver: Any = None,
         encoding: str | Mapping[str, str] | None = None,
-        surrogate: str | Callable[[np.ndarray], Any] = "bore",
+        surrogate: str | Callable[[np.ndarray], Any] = "blr",
         acquisition: str | None = None,
-        n_startup_trials: int = 10,
+        n_startup_trials: int = 5,
         num_samples: int = 16,
         num_reads: int | None = None,
         max_levels: int = DEFAULT_MAX_LEVELS,
@@ -289,12 +301,18 @@ class QUBOSampler(BaseSampler):
             key = tuple(int(v) for v in levels)
             # Claim and check (workers on one storage): a proposal is visible to the others only
             # once its parameters are stored, so write the claim now and look again; if another
-            # running trial claimed the same configuration meanwhile, pick another one.
+            # running trial claimed the same configuration meanwhile, or a trial that got its
+            # parameters after this proposal began (and may even have finished) has it, pick
+            # another one.
             study._storage.set_trial_system_attr(
                 trial._trial_id, _CLAIM_KEY, {"names": enc.names, "levels": list(key)}
             )
-            running = study._storage.get_all_trials(study._study_id, deepcopy=False, states=(TrialState.RUNNING,))
-            if key in seen or key not in self._claims(running, trial, enc) or len(seen) >= enc.n_configurations:
+            current = study._storage.get_all_trials(study._study_id, deepcopy=False)
+            taken = self._claims(current, trial, enc)
+            for t in current:
+                if t.number != trial.number and t.number not in levels_by_number and all(n in t.params for n in search_space):
+                    taken.add(tuple(int(v) for v in enc.levels_of(t.params)))
+            if key in seen or key not in taken or len(seen) >= enc.n_configurations:
                 break
             info["claim_conflicts"] = attempt + 1
             seen.add(key)
@@ -435,7 +453,7 @@ class QUBOSampler(BaseSampler):
         """Expected improvement over a candidate pool built by the solver and by local moves.
 
         Pool: the solver's low-energy samples of the posterior-mean QUBO (exploitation) and of
-        ``_EI_THOMPSON_DRAWS`` posterior draws (exploration where the model is unsure), every
+        ``_ei_thompson_draws`` posterior draws (exploration where the model is unsure), every
         one-parameter change of the best trials and of the mean QUBO's best sample (local search,
         White et al. 2021), and ``_EI_RANDOM`` uniform configurations. The unseen candidate with
         the highest expected improvement over the best normal score is proposed.
@@ -445,7 +463,8 @@ class QUBOSampler(BaseSampler):
         mean_qubo = model.mean_qubo()
         info: dict[str, Any] = {"acquisition": "ei"}
         groups: list[tuple[str, np.ndarray]] = []
-        for k, qubo in enumerate([mean_qubo] + [model.sample_qubo(rng) for _ in range(_EI_THOMPSON_DRAWS)]):
+        draws = [model.sample_qubo(rng) for _ in range(self._ei_thompson_draws)]
+        for k, qubo in enumerate([mean_qubo] + draws):
             result, strength = self._solve_with_penalty(qubo, penalty, enc, rng)
             cand = enc.decode_levels(result.samples)
             if k == 0:
@@ -455,6 +474,7 @@ class QUBOSampler(BaseSampler):
             groups.append(("mean" if k == 0 else "draw", cand))
         best_read = groups[0][1][0]
         centres = np.vstack([top_levels, best_read[None, :]])
+        groups.append(("refine", centres))  # only binned tuples pass the filter below
         moves = []
         for c in centres:
             for j in np.nonzero(sizes > 1)[0]:
@@ -469,11 +489,16 @@ class QUBOSampler(BaseSampler):
                 moves_arr = moves_arr[rng.choice(len(moves_arr), _EI_MAX_NEIGHBOURS, replace=False)]
             groups.append(("local", moves_arr))
         groups.append(("random", (rng.random_sample((_EI_RANDOM, len(sizes))) * sizes).astype(np.int64)))
+        # A binned parameter is refined inside its bin, so an evaluated level tuple still gives a
+        # new configuration: such tuples stay candidates a few times (local refinement).
+        binned = enc.n_configurations == math.inf
         pool: dict[tuple[int, ...], str] = {}
         for source, cands in groups:
             for c in cands:
                 key = tuple(int(v) for v in c)
-                if key not in seen and key not in pool:
+                if key in pool:
+                    continue
+                if key not in seen or (binned and 0 < repeats.get(key, 0) < _MAX_BIN_REPEATS):
                     pool[key] = source
         info["log_scales"] = model.log_scales if hasattr(model, "log_scales") else None
         info["n_bits"] = enc.n_bits

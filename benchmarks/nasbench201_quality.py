@@ -45,7 +45,11 @@ def sampler_factories() -> dict[str, Callable[[int], optuna.samplers.BaseSampler
 
     return {
         "annealing": lambda s: QuantumAnnealingSampler(seed=s),
-        "annealing-blr": lambda s: QuantumAnnealingSampler(seed=s, surrogate="blr"),
+        # The earlier defaults, pinned: regression + Thompson draws (issue 2), density-ratio mode.
+        "annealing-blr": lambda s: QuantumAnnealingSampler(
+            seed=s, surrogate="blr", acquisition="thompson", n_startup_trials=10
+        ),
+        "annealing-bore": lambda s: QuantumAnnealingSampler(seed=s, surrogate="bore", n_startup_trials=10),
         "annealing-fm": lambda s: QuantumAnnealingSampler(seed=s, surrogate="fm"),
         "tpe": lambda s: optuna.samplers.TPESampler(seed=s),
         "cmaes": lambda s: optuna.samplers.CmaEsSampler(seed=s, warn_independent_sampling=False),

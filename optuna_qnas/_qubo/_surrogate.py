@@ -304,13 +304,6 @@ class BayesianQuadraticRegression:
         return mean, np.sqrt(np.maximum(var, 1e-12))
 
     @property
-    def fitted_targets(self) -> np.ndarray:
-        """The targets of the last fit (standardised losses)."""
-        if not self._fitted:
-            raise RuntimeError("fit() first.")
-        return self._y
-
-    @property
     def log_scales(self) -> list[float]:
         """The fitted ``log`` prior/noise standard deviations (linear, pairwise, noise)."""
         return [float(v) for v in self._log_scales]

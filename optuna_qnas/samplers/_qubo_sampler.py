@@ -281,10 +281,11 @@ class QUBOSampler(BaseSampler):
         incumbent = None
         model = None
         top_levels = np.zeros((0, len(enc.params)), dtype=np.int64)
+        targets = np.zeros(0)
         if len(observed) >= max(self._n_startup_trials, 2):
             losses = self._losses(study, observed, rng)
             X = enc.encode_levels(np.stack([levels_by_number[t.number] for t in observed]))  # (n, n_bits)
-            model = self._fit_surrogate(enc, X, losses, rng, self._stored_scales(others, enc))
+            model, targets = self._fit_surrogate(enc, X, losses, rng, self._stored_scales(others, enc))
             incumbent = observed[int(np.argmin(losses))]
             top = np.argsort(losses, kind="stable")[:_EI_TOP_TRIALS]
             top_levels = np.stack([levels_by_number[observed[i].number] for i in top])
@@ -294,7 +295,7 @@ class QUBOSampler(BaseSampler):
                 info["mode"] = "startup"
             else:
                 if self._uses_ei(model):
-                    levels, info = self._propose_ei(enc, model, seen, rng, repeats, top_levels)
+                    levels, info = self._propose_ei(enc, model, seen, rng, repeats, top_levels, float(targets.min()))
                 else:
                     levels, info = self._propose(enc, model, seen, rng, repeats)
                 info["mode"] = "model"
@@ -415,8 +416,9 @@ class QUBOSampler(BaseSampler):
         losses: np.ndarray,
         rng: np.random.RandomState,
         warm_scales: list[float] | None,
-    ) -> Any:
-        """Fit the surrogate once per proposal on bits ``X`` (n, n_bits) and losses (n,)."""
+    ) -> tuple[Any, np.ndarray]:
+        """Fit the surrogate once per proposal on bits ``X`` (n, n_bits) and losses (n,); return it
+        with the targets it was fitted on."""
         model = self._make_surrogate(enc)
         # Expected improvement ranks by a Gaussian predictive: fit it on rank-based normal scores
         # (docs/search_quality.md: better than the robust standardisation there).
@@ -428,7 +430,7 @@ class QUBOSampler(BaseSampler):
             model.fit(X, y, rng, initial_log_scales=warm_scales, optimize=refit)
         else:
             model.fit(X, y, rng)
-        return model
+        return model, y
 
     def _uses_ei(self, model: Any) -> bool:
         if self._acquisition == "thompson":
@@ -449,6 +451,7 @@ class QUBOSampler(BaseSampler):
         rng: np.random.RandomState,
         repeats: Mapping[tuple[int, ...], int],
         top_levels: np.ndarray,
+        best: float,
     ) -> tuple[np.ndarray, dict[str, Any]]:
         """Expected improvement over a candidate pool built by the solver and by local moves.
 
@@ -456,7 +459,7 @@ class QUBOSampler(BaseSampler):
         ``_ei_thompson_draws`` posterior draws (exploration where the model is unsure), every
         one-parameter change of the best trials and of the mean QUBO's best sample (local search,
         White et al. 2021), and ``_EI_RANDOM`` uniform configurations. The unseen candidate with
-        the highest expected improvement over the best normal score is proposed.
+        the highest expected improvement over ``best`` (the lowest fitted target) is proposed.
         """
         penalty = enc.penalty()
         sizes = np.array([p.n_levels for p in enc.params], dtype=np.int64)
@@ -500,8 +503,10 @@ class QUBOSampler(BaseSampler):
                     continue
                 if key not in seen or (binned and 0 < repeats.get(key, 0) < _MAX_BIN_REPEATS):
                     pool[key] = source
-        info["log_scales"] = model.log_scales if hasattr(model, "log_scales") else None
-        info["n_bits"] = enc.n_bits
+        if isinstance(model, BayesianQuadraticRegression):
+            # Warm start of the next proposal's evidence maximisation (_stored_scales).
+            info["log_scales"] = model.log_scales
+            info["n_bits"] = enc.n_bits
         info["pool_size"] = len(pool)
         if not pool:
             key = tuple(int(v) for v in best_read)
@@ -515,7 +520,6 @@ class QUBOSampler(BaseSampler):
         keys = list(pool)
         cand_levels = np.array(keys, dtype=np.int64)
         mean, std = model.predict(enc.encode_levels(cand_levels))
-        best = float(np.min(model.fitted_targets)) if hasattr(model, "fitted_targets") else float(np.min(mean))
         score = log_expected_improvement(mean, std, best)
         pick = int(np.argmax(score))
         info["source"] = pool[keys[pick]]

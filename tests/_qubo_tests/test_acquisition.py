@@ -63,7 +63,7 @@ def test_predict_equals_the_exact_weight_space_posterior(n_train: int) -> None:
     np.testing.assert_allclose(std, np.sqrt(np.einsum("ij,jk,ik->i", Fs, Sigma, Fs)), rtol=1e-6)
     # The mean is the posterior-mean QUBO's energy.
     np.testing.assert_allclose(mean, model.mean_qubo().energies(X_test), atol=1e-8)
-    assert scipy.linalg.norm(model.fitted_targets - y) == 0
+    assert scipy.linalg.norm(model._y - y) == 0
 
 
 def test_predict_is_surer_where_there_is_data() -> None:

@@ -32,6 +32,48 @@ def qubo_to_bqm(qubo: QUBO) -> Any:
     return bqm
 
 
+def ising_beta_range(bqm: Any, excitation_rate: float = 0.01) -> list[float] | None:
+    """Hot and cold inverse temperatures of dwave-samplers' default annealing schedule, vectorised.
+
+    ``SimulatedAnnealingSampler`` derives its default ``beta_range`` from the spin-form biases:
+    the hot end lets the spin with the largest total absolute bias flip with probability 1/2;
+    the cold end makes an excitation across the smallest non-zero bias unlikely (``rate``
+    summed over the spins that share it). It does so in a Python loop over the couplings, which
+    on a 69-bit dense QUBO took 10 ms per solve, as long as a 250-sweep anneal. The same
+    quantities, summed in the same order (so the schedule is identical), cost a few
+    microseconds here. ``None`` when every bias is zero (the sampler's own warning path).
+    """
+    import dimod
+
+    spin = bqm.change_vartype(dimod.SPIN, inplace=False)
+    order = list(spin.variables)
+    h, (row, col, J), _ = spin.to_numpy_vectors(variable_order=order)
+    h_abs, J_abs = np.abs(np.asarray(h, dtype=float)), np.abs(np.asarray(J, dtype=float))
+    total = h_abs.copy()
+    # Each coupling adds to both ends, first end first, coupling by coupling.
+    np.add.at(total, np.column_stack([row, col]).ravel(), np.repeat(J_abs, 2))
+    smallest = np.where(h_abs != 0, h_abs, np.inf)
+    nonzero = J_abs != 0
+    np.minimum.at(smallest, row[nonzero], J_abs[nonzero])
+    np.minimum.at(smallest, col[nonzero], J_abs[nonzero])
+    smallest = smallest[np.isfinite(smallest)]
+    if smallest.size == 0:
+        return None
+    max_field = float(total.max(initial=0.0))
+    hot = 1.0 if max_field == 0 else float(np.log(2) / (2 * max_field))
+    min_field = smallest.min()
+    cold = float(np.log(np.sum(smallest == min_field) / excitation_rate) / (2 * min_field))
+    return [hot, cold]
+
+
+def _is_simulated_annealing(sampler: Any) -> bool:
+    try:
+        from dwave.samplers import SimulatedAnnealingSampler
+    except ImportError:  # pragma: no cover - dwave-samplers is a dependency
+        return False
+    return isinstance(sampler, SimulatedAnnealingSampler)
+
+
 def sampleset_to_array(sampleset: Any, n: int) -> np.ndarray:
     """``dimod.SampleSet`` -> samples of shape ``(m, n)`` ordered by variable label ``0..n-1``."""
     if n == 0:
@@ -78,6 +120,8 @@ class DimodSolver:
         self.num_reads = int(num_reads)
         self.sample_kwargs = dict(sample_kwargs or {})
         self._max_variables = max_variables
+        # dwave-samplers' simulated annealing: its default schedule, computed without its loop.
+        self._default_beta_range = _is_simulated_annealing(sampler)
 
     @property
     def max_variables(self) -> int | None:
@@ -116,6 +160,10 @@ class DimodSolver:
             # optimum as often as 64 x 1000 (82 % vs 83 % of 60 solves) in 40 % of the time;
             # wider QUBOs get more sweeps.
             kwargs["num_sweeps"] = int(min(max(8 * n, 250), 1000))
+        if self._default_beta_range and not {"beta_range", "beta_schedule"} & set(self.sample_kwargs):
+            beta_range = ising_beta_range(bqm)
+            if beta_range is not None:
+                kwargs["beta_range"] = beta_range
         kwargs.update(self.sample_kwargs)
         start = time.perf_counter()
         sampleset = self.sampler.sample(bqm, **kwargs)

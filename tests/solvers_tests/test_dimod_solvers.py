@@ -104,3 +104,57 @@ def test_cloud_connection_errors_never_echo_the_token(monkeypatch: pytest.Monkey
 def test_bad_input(call, match: str) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def _schedule_qubos() -> list[QUBO]:
+    rng = np.random.RandomState(11)
+    sparse = rng.normal(size=(40, 40)) * (rng.random_sample((40, 40)) < 0.1)
+    ties = np.round(rng.normal(size=(30, 30)) * 2) / 2  # many equal smallest biases
+    isolated = np.zeros((8, 8))
+    isolated[0, 1], isolated[2, 2] = 1.5, -0.25  # variables 3..7 have no bias at all
+    return [_random_qubo(69, 5), QUBO.from_dense(sparse), QUBO.from_dense(ties), QUBO.from_dense(isolated)]
+
+
+@pytest.mark.parametrize("index", range(4))
+def test_vectorised_beta_range_gives_the_samplers_own_anneal(index: int) -> None:
+    from dwave.samplers import SimulatedAnnealingSampler
+
+    from optuna_qnas.solvers._dimod import ising_beta_range
+
+    q = _schedule_qubos()[index]
+    bqm = qubo_to_bqm(q)
+    own = SimulatedAnnealingSampler().sample(bqm, num_reads=16, num_sweeps=100, seed=3)
+    ours = SimulatedAnnealingSampler().sample(bqm, num_reads=16, num_sweeps=100, seed=3, beta_range=ising_beta_range(bqm))
+    # The same schedule, so the same seeded anneal, read for read.
+    np.testing.assert_array_equal(ours.record.sample, own.record.sample)
+    np.testing.assert_array_equal(ours.record.energy, own.record.energy)
+    # And the adapter passes it: its best samples are those of the plain sampler.
+    via_solver = make_solver(num_reads=16, num_sweeps=100).solve(q, 4, seed=3)
+    plain = DimodSolver(_PlainSampler(SimulatedAnnealingSampler()), num_reads=16, sample_kwargs={"num_sweeps": 100})
+    np.testing.assert_array_equal(via_solver.samples, plain.solve(q, 4, seed=3).samples)
+
+
+class _PlainSampler:
+    """The sampler without the adapter's schedule shortcut (not an instance of its class)."""
+
+    def __init__(self, inner: object) -> None:
+        self.inner = inner
+        self.parameters = inner.parameters  # type: ignore[attr-defined]
+
+    def sample(self, bqm: object, **kwargs: object) -> object:
+        return self.inner.sample(bqm, **kwargs)  # type: ignore[attr-defined]
+
+
+def test_constant_qubo_and_user_schedule_keep_the_samplers_behaviour() -> None:
+    from optuna_qnas.solvers._dimod import ising_beta_range
+
+    assert ising_beta_range(qubo_to_bqm(QUBO.from_dense(np.zeros((3, 3))))) is None
+    solver = make_solver(num_reads=8, beta_range=[0.5, 2.0])
+    assert solver.sample_kwargs["beta_range"] == [0.5, 2.0]
+    from dwave.samplers import SimulatedAnnealingSampler
+
+    q = _random_qubo(10, 1)
+    direct = SimulatedAnnealingSampler().sample(qubo_to_bqm(q), num_reads=8, num_sweeps=250, seed=0, beta_range=[0.5, 2.0])
+    result = solver.solve(q, 8, seed=0)
+    expected = np.unique(sampleset_to_array(direct, 10), axis=0)
+    assert sorted(map(tuple, result.samples)) == sorted(map(tuple, expected))

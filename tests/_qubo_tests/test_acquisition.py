@@ -42,6 +42,15 @@ def test_normal_scores_keep_the_order_and_ignore_the_scale() -> None:
     assert normal_scores(np.array([])).shape == (0,)
 
 
+def test_normal_scores_average_tied_ranks_like_scipy_stats() -> None:
+    from scipy.stats import rankdata
+
+    rng = np.random.RandomState(4)
+    for k in range(50):
+        y = np.round(rng.normal(size=rng.randint(1, 80)) * (1 + k % 4))  # many ties
+        np.testing.assert_array_equal(normal_scores(y), norm.ppf((rankdata(y) - 0.5) / y.size))
+
+
 @pytest.mark.parametrize("n_train", [12, 60])  # dual form (n <= p = 16) and primal form (n > p)
 def test_predict_equals_the_exact_weight_space_posterior(n_train: int) -> None:
     n = 5

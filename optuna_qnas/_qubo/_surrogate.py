@@ -90,6 +90,9 @@ class QuadraticFeatures:
         self.n = int(pair_mask.shape[0])
         self.rows, self.cols = np.nonzero(np.triu(pair_mask, 1))
         self.n_features = self.n + len(self.rows)
+        # The pairs left out (within one-hot or domain-wall parameters): usually far fewer.
+        left_out = np.triu(np.ones((self.n, self.n), dtype=bool), 1) & ~np.triu(pair_mask, 1)
+        self._out_rows, self._out_cols = np.nonzero(left_out)
 
     def linear(self, X: np.ndarray) -> np.ndarray:
         return np.asarray(X, dtype=float)
@@ -97,6 +100,40 @@ class QuadraticFeatures:
     def pairs(self, X: np.ndarray) -> np.ndarray:
         Xf = np.asarray(X, dtype=float)
         return Xf[:, self.rows] * Xf[:, self.cols]
+
+    def _kernel_is_cheaper(self, *arrays: np.ndarray) -> bool:
+        return len(self._out_rows) < len(self.rows) and all(np.all((a == 0) | (a == 1)) for a in arrays)
+
+    def pair_gram(self, A: np.ndarray, B: np.ndarray) -> np.ndarray:
+        """``pairs(A) @ pairs(B).T`` (shape ``(len(A), len(B))``) without forming the features.
+
+        For 0/1 bits the products ``x_i x_j`` of a row pair are 1 exactly on the common bits, so
+        the sum over all ``i < j`` is ``m (m - 1) / 2`` with ``m = a.b``; the pairs outside the
+        mask are subtracted explicitly. Integers throughout, so it equals the explicit product
+        exactly, at the cost of the (few) left-out pairs instead of the (many) kept ones.
+        """
+        A = np.atleast_2d(np.asarray(A, dtype=float))
+        B = np.atleast_2d(np.asarray(B, dtype=float))
+        if not self._kernel_is_cheaper(A, B):
+            return self.pairs(A) @ self.pairs(B).T
+        m = A @ B.T
+        gram = 0.5 * (m * m - m)
+        if len(self._out_rows):
+            r, c = self._out_rows, self._out_cols
+            gram -= (A[:, r] * A[:, c]) @ (B[:, r] * B[:, c]).T
+        return gram
+
+    def pair_counts(self, X: np.ndarray) -> np.ndarray:
+        """``(pairs(X) ** 2).sum(axis=1)``: the number of kept pairs a 0/1 row switches on."""
+        X = np.atleast_2d(np.asarray(X, dtype=float))
+        if not self._kernel_is_cheaper(X):
+            P = self.pairs(X)
+            return (P * P).sum(axis=1)
+        k = X.sum(axis=1)
+        out = 0.5 * (k * k - k)
+        if len(self._out_rows):
+            out -= (X[:, self._out_rows] * X[:, self._out_cols]).sum(axis=1)
+        return out
 
     def to_qubo(self, w_lin: np.ndarray, w_pair: np.ndarray, offset: float = 0.0) -> QUBO:
         quad = np.zeros((self.n, self.n))
@@ -220,8 +257,7 @@ class BayesianQuadraticRegression:
         p = F.shape[1]
         bounds = [(math.log(1e-3), math.log(10.0)), (math.log(1e-4), math.log(3.0)), (math.log(1e-3), math.log(3.0))]
         if n <= p:
-            P = self.features.pairs(X)
-            G_lin, G_pair = X @ X.T, P @ P.T
+            G_lin, G_pair = X @ X.T, self.features.pair_gram(X, X)
             fun = lambda v: self._neg_log_evidence(v, G_lin, G_pair, y)  # noqa: E731
         else:
             FtF, Fty, yty = F.T @ F, F.T @ y, float(y @ y)
@@ -255,12 +291,14 @@ class BayesianQuadraticRegression:
             self._L_H = scipy.linalg.cholesky(H, lower=True, check_finite=False)
             self._mean = scipy.linalg.cho_solve((self._L_H, True), F.T @ y / self._sn, check_finite=False)
         else:
-            # Mean through the dual: w = D F^T (F D F^T + sn I)^-1 y.
-            K = (F * self._d) @ F.T
+            # Mean through the dual: w = D F^T (F D F^T + sn I)^-1 y, with F D F^T in kernel form.
+            s1, s2 = math.exp(2 * self._log_scales[0]), math.exp(2 * self._log_scales[1])
+            K = 1.0 + s1 * (X @ X.T) + s2 * self.features.pair_gram(X, X)
             K[np.diag_indices_from(K)] += self._sn
             self._L_K = scipy.linalg.cholesky(K, lower=True, check_finite=False)
             alpha = scipy.linalg.cho_solve((self._L_K, True), y, check_finite=False)
             self._mean = self._d * (F.T @ alpha)
+            self._X, self._alpha = X, alpha
         self._fitted = True
 
     def _weights_to_qubo(self, w: np.ndarray) -> QUBO:
@@ -296,15 +334,19 @@ class BayesianQuadraticRegression:
         if not self._fitted:
             raise RuntimeError("fit() first.")
         X = np.atleast_2d(np.asarray(X, dtype=float))
-        Fs, _ = self._design(X)
-        mean = Fs @ self._mean
         if self._primal:
+            Fs, _ = self._design(X)
+            mean = Fs @ self._mean
             V = scipy.linalg.solve_triangular(self._L_H, Fs.T, lower=True, check_finite=False)
             var = (V * V).sum(axis=0)
         else:
-            cross = (self._F * self._d) @ Fs.T  # (n, m)
+            # Kernel form, F_* D F^T, without the candidates' pair features (pair_gram).
+            s1, s2 = math.exp(2 * self._log_scales[0]), math.exp(2 * self._log_scales[1])
+            cross = 1.0 + s1 * (self._X @ X.T) + s2 * self.features.pair_gram(self._X, X)  # (n, m)
+            mean = cross.T @ self._alpha
             V = scipy.linalg.solve_triangular(self._L_K, cross, lower=True, check_finite=False)
-            var = (Fs * Fs * self._d).sum(axis=1) - (V * V).sum(axis=0)
+            prior = 1.0 + s1 * (X * X).sum(axis=1) + s2 * self.features.pair_counts(X)
+            var = prior - (V * V).sum(axis=0)
         return mean, np.sqrt(np.maximum(var, 1e-12))
 
     @property

@@ -75,6 +75,55 @@ def test_predict_equals_the_exact_weight_space_posterior(n_train: int) -> None:
     assert scipy.linalg.norm(model._y - y) == 0
 
 
+def _mixed_encoding_mask() -> np.ndarray:
+    from optuna.distributions import CategoricalDistribution
+    from optuna.distributions import FloatDistribution
+    from optuna.distributions import IntDistribution
+
+    from optuna_qnas._qubo._encoding import SearchSpaceEncoding
+
+    space = {
+        "op": CategoricalDistribution(["a", "b", "c", "d"]),  # one-hot
+        "width": IntDistribution(1, 6),  # domain wall
+        "lr": FloatDistribution(1e-4, 1e-1, log=True),  # binned, domain wall
+        "act": CategoricalDistribution(list("abcdefghijk")),  # binary code: its pairs are kept
+    }
+    return SearchSpaceEncoding(space).pair_mask()
+
+
+def test_pair_kernel_equals_the_explicit_pair_features() -> None:
+    from optuna_qnas._qubo._surrogate import QuadraticFeatures
+
+    mask = _mixed_encoding_mask()
+    feats = QuadraticFeatures(mask)
+    assert 0 < len(feats._out_rows) < len(feats.rows)  # the kernel path is the one tested
+    rng = np.random.RandomState(5)
+    A, B = rng.randint(0, 2, size=(9, mask.shape[0])), rng.randint(0, 2, size=(13, mask.shape[0]))
+    PA, PB = feats.pairs(A), feats.pairs(B)
+    np.testing.assert_array_equal(feats.pair_gram(A, B), PA @ PB.T)
+    np.testing.assert_array_equal(feats.pair_counts(B), (PB * PB).sum(axis=1))
+    # Not 0/1: the explicit features, same result.
+    C = rng.normal(size=(4, mask.shape[0]))
+    np.testing.assert_allclose(feats.pair_gram(C, B), feats.pairs(C) @ PB.T)
+
+
+def test_predict_with_an_encoding_mask_equals_the_weight_space_posterior() -> None:
+    mask = _mixed_encoding_mask()
+    rng = np.random.RandomState(6)
+    X = rng.randint(0, 2, size=(25, mask.shape[0]))
+    y = rng.normal(size=25)
+    model = BayesianQuadraticRegression(mask)
+    model.fit(X, y, rng)
+    assert not model._primal
+    X_test = rng.randint(0, 2, size=(11, mask.shape[0]))
+    mean, std = model.predict(X_test)
+    F, _ = model._design(X)
+    Fs, _ = model._design(X_test)
+    Sigma = np.linalg.inv(F.T @ F / model._sn + np.diag(1.0 / model._d))
+    np.testing.assert_allclose(mean, Fs @ (Sigma @ F.T @ y / model._sn), atol=1e-7)
+    np.testing.assert_allclose(std, np.sqrt(np.einsum("ij,jk,ik->i", Fs, Sigma, Fs)), rtol=1e-5)
+
+
 def test_predict_is_surer_where_there_is_data() -> None:
     n = 6
     mask = np.triu(np.ones((n, n), dtype=bool), 1)

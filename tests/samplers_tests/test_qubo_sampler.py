@@ -390,3 +390,80 @@ def test_custom_surrogate_without_predict_cannot_use_expected_improvement() -> N
     )
     ok.optimize(cell_objective, n_trials=4)
     assert "acquisition" not in ok.trials[-1].system_attrs[ATTR_PREFIX + "proposal"]
+
+
+class _CountingSolver:
+    """A real simulated-annealing solver that records what each solve was asked."""
+
+    def __init__(self) -> None:
+        from optuna_qnas.solvers import make_solver
+
+        self.inner = make_solver("simulated_annealing")
+        self.calls: list[int] = []
+
+    def solve(self, qubo, num_samples, seed=None):  # type: ignore[no-untyped-def]
+        self.calls.append(qubo.num_variables)
+        return self.inner.solve(qubo, num_samples, seed)
+
+
+def _wide_objective(trial: optuna.Trial) -> float:
+    # Domain-wall (penalised) integers and floats plus one-hot categoricals.
+    total = 0.0
+    for i in range(4):
+        total += (trial.suggest_int(f"n{i}", 0, 12) - 3 - i) ** 2
+        total += abs(math.log10(trial.suggest_float(f"f{i}", 1e-4, 1.0, log=True)) + 2)
+    return total + (trial.suggest_categorical("c", ["a", "b", "c", "d"]) != "b")
+
+
+def test_ei_proposals_carry_the_penalty_strength_over_to_the_next_proposal() -> None:
+    from optuna_qnas.samplers import _qubo_sampler as qs
+
+    solver = _CountingSolver()
+    study = optuna.create_study(sampler=QUBOSampler(seed=1, solver=solver, n_startup_trials=5))
+    study.optimize(_wide_objective, n_trials=25)
+    infos = [t.system_attrs.get(ATTR_PREFIX + "proposal", {}) for t in study.trials]
+    model = [i for i in infos if i.get("mode") == "model"]
+    assert len(model) >= 18  # the first trial has no joint space yet; then 5 start-up trials
+    ratios = [i["penalty_ratios"] for i in model]
+    assert all(len(r) == 3 and all(qs._PENALTY_START <= x <= qs._PENALTY_MAX_RATIO for x in r) for r in ratios)
+    # Some QUBO needed a stronger penalty than the usual start, and later proposals started
+    # there instead of doubling again: fewer solves than the schedule without memory needs.
+    assert any(x > qs._PENALTY_START for r in ratios for x in r), ratios
+    assert 3 * len(model) <= len(solver.calls)
+    forgetful = _CountingSolver()
+    original = qs.QUBOSampler._stored_ratios
+    try:
+        qs.QUBOSampler._stored_ratios = staticmethod(lambda others, enc: None)  # type: ignore[method-assign]
+        study2 = optuna.create_study(sampler=QUBOSampler(seed=1, solver=forgetful, n_startup_trials=5))
+        study2.optimize(_wide_objective, n_trials=25)
+    finally:
+        qs.QUBOSampler._stored_ratios = original  # type: ignore[method-assign]
+    assert len(solver.calls) < len(forgetful.calls), (len(solver.calls), len(forgetful.calls))
+    # Proposals stay valid configurations whatever the share of invalid reads.
+    for t in study.trials:
+        assert 0 <= t.params["n0"] <= 12 and 1e-4 <= t.params["f0"] <= 1.0
+
+
+def test_penalty_schedule_doubles_after_invalid_and_eases_after_easy_solves() -> None:
+    from optuna_qnas._qubo._encoding import SearchSpaceEncoding
+    from optuna_qnas.samplers import _qubo_sampler as qs
+
+    space = {f"n{i}": optuna.distributions.IntDistribution(0, 12) for i in range(4)}
+    enc = SearchSpaceEncoding(space)
+    rng = np.random.RandomState(0)
+    sampler = QUBOSampler(seed=0)
+    penalty = enc.penalty()
+    # A model that pulls every bit on or off against the domain wall: weak penalties lose.
+    from optuna_qnas._qubo import QUBO
+
+    model = QUBO(rng.normal(scale=3.0, size=enc.n_bits), np.triu(rng.normal(size=(enc.n_bits,) * 2), 1), 0.0)
+    _, _, weak_next = sampler._solve_with_penalty(model, penalty, enc, rng, start_ratio=1e-3, max_doublings=0)
+    assert weak_next == pytest.approx(2e-3)
+    strong = qs._PENALTY_MAX_RATIO
+    result, strength, strong_next = sampler._solve_with_penalty(model, penalty, enc, rng, strong, max_doublings=0)
+    assert enc.feasible(result.samples).mean() >= qs._PENALTY_EASY_FEASIBLE
+    assert strong_next == strong / 2
+    assert strength == pytest.approx(strong * float(np.max(model.max_flip_delta())))
+    # The full schedule (Thompson proposals) still doubles until most samples are valid.
+    result, _, _ = sampler._solve_with_penalty(model, penalty, enc, rng)
+    assert enc.feasible(result.samples).mean() >= qs._PENALTY_TARGET_FEASIBLE

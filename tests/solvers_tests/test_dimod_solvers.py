@@ -158,3 +158,20 @@ def test_constant_qubo_and_user_schedule_keep_the_samplers_behaviour() -> None:
     result = solver.solve(q, 8, seed=0)
     expected = np.unique(sampleset_to_array(direct, 10), axis=0)
     assert sorted(map(tuple, result.samples)) == sorted(map(tuple, expected))
+
+
+def test_automatic_reads_keep_the_annealing_work_per_solve_bounded() -> None:
+    from optuna_qnas.solvers._dimod import SA_WORK
+
+    narrow, wide = _random_qubo(30, 0), _random_qubo(69, 0)
+    auto = make_solver()
+    assert "auto" in repr(auto)
+    assert auto.solve(narrow, 8, seed=0).info["num_reads_returned"] == 64
+    wide_reads = auto.solve(wide, 8, seed=0).info["num_reads_returned"]
+    sweeps = 4 * 69
+    assert wide_reads == SA_WORK // (sweeps * (69 + 69 * 68 // 2)) < 64
+    # Never fewer reads than samples asked for; an explicit count is obeyed as given.
+    assert auto.solve(wide, 40, seed=0).info["num_reads_returned"] == 40
+    assert make_solver(num_reads=64).solve(wide, 8, seed=0).info["num_reads_returned"] == 64
+    # Other samplers keep 64 reads by default.
+    assert make_solver("steepest_descent").num_reads == 64

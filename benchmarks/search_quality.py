@@ -128,6 +128,15 @@ def _qubo(surrogate: Any = "blr", **kw: Any) -> Callable[[int], optuna.samplers.
     return make
 
 
+def _with_draws(make: Callable[[int], Any], draws: int) -> Callable[[int], Any]:
+    def build(seed: int) -> Any:
+        sampler = make(seed)
+        sampler._ei_thompson_draws = draws  # posterior draws solved beside the mean (default 2)
+        return sampler
+
+    return build
+
+
 def sampler_factories() -> dict[str, Callable[[int], optuna.samplers.BaseSampler]]:
     """Every configuration measured for issue 7 (names are the table rows)."""
     return {
@@ -146,6 +155,10 @@ def sampler_factories() -> dict[str, Callable[[int], optuna.samplers.BaseSampler
         # the code of that commit (penalty re-solved until most reads were valid, 64 reads for
         # every QUBO width); the one solve per QUBO and the read budget came after.
         "blr-ei-s5": _qubo("blr", acquisition="ei", n_startup_trials=5),
+        # Screens of the default's exploration (number of posterior-draw QUBOs per proposal).
+        "blr-ei-s5-d0": _with_draws(_qubo("blr", acquisition="ei", n_startup_trials=5), 0),
+        "blr-ei-s5-d4": _with_draws(_qubo("blr", acquisition="ei", n_startup_trials=5), 4),
+        "blr-ei-s3": _qubo("blr", acquisition="ei", n_startup_trials=3),
         "blr-mode": _qubo(_blr_mode),  # control: regression posterior mean, no Thompson draw
         # Density ratio (BORE): Laplace Bayesian logistic regression on 1st+2nd-order bits.
         "bore": _qubo(_bore()),  # Thompson draw at temperature 1

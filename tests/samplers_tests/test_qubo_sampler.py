@@ -415,7 +415,7 @@ def _wide_objective(trial: optuna.Trial) -> float:
     return total + (trial.suggest_categorical("c", ["a", "b", "c", "d"]) != "b")
 
 
-def test_ei_proposals_carry_the_penalty_strength_over_to_the_next_proposal() -> None:
+def test_ei_proposals_carry_the_penalty_strength_over_to_the_next_proposal(monkeypatch: pytest.MonkeyPatch) -> None:
     from optuna_qnas.samplers import _qubo_sampler as qs
 
     solver = _CountingSolver()
@@ -431,13 +431,9 @@ def test_ei_proposals_carry_the_penalty_strength_over_to_the_next_proposal() -> 
     assert any(x > qs._PENALTY_START for r in ratios for x in r), ratios
     assert 3 * len(model) <= len(solver.calls)
     forgetful = _CountingSolver()
-    original = qs.QUBOSampler._stored_ratios
-    try:
-        qs.QUBOSampler._stored_ratios = staticmethod(lambda others, enc: None)  # type: ignore[method-assign]
-        study2 = optuna.create_study(sampler=QUBOSampler(seed=1, solver=forgetful, n_startup_trials=5))
-        study2.optimize(_wide_objective, n_trials=25)
-    finally:
-        qs.QUBOSampler._stored_ratios = original  # type: ignore[method-assign]
+    monkeypatch.setattr(qs.QUBOSampler, "_stored_ratios", staticmethod(lambda others, enc: None))
+    study2 = optuna.create_study(sampler=QUBOSampler(seed=1, solver=forgetful, n_startup_trials=5))
+    study2.optimize(_wide_objective, n_trials=25)
     assert len(solver.calls) < len(forgetful.calls), (len(solver.calls), len(forgetful.calls))
     # Proposals stay valid configurations whatever the share of invalid reads.
     for t in study.trials:
@@ -467,3 +463,25 @@ def test_penalty_schedule_doubles_after_invalid_and_eases_after_easy_solves() ->
     # The full schedule (Thompson proposals) still doubles until most samples are valid.
     result, _, _ = sampler._solve_with_penalty(model, penalty, enc, rng)
     assert enc.feasible(result.samples).mean() >= qs._PENALTY_TARGET_FEASIBLE
+
+
+def test_one_sampler_reused_across_studies_decodes_each_studys_own_trials() -> None:
+    # The sampler caches decoded trials per storage (weakly); a second study on another
+    # in-memory storage (same study id, same trial ids) must get its own trials' levels.
+    import gc
+
+    from optuna_qnas._qubo._encoding import SearchSpaceEncoding
+
+    reused = QuantumAnnealingSampler(seed=3)
+    first = optuna.create_study(sampler=reused)
+    first.optimize(cell_objective, n_trials=12)
+    second = optuna.create_study(sampler=reused)
+    second.optimize(cell_objective, n_trials=12)
+    space = second.trials[-1].distributions
+    enc = SearchSpaceEncoding(space)
+    got = reused._levels_by_number(second, space, enc, second.trials)
+    assert {n: tuple(v) for n, v in got.items()} == {t.number: tuple(enc.levels_of(t.params)) for t in second.trials}
+    assert [t.params for t in second.trials] != [t.params for t in first.trials]
+    del first
+    gc.collect()
+    assert len(reused._levels_cache) == 1  # the first storage's entry went with it

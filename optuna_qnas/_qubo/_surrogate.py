@@ -257,7 +257,7 @@ class BayesianQuadraticRegression:
         p = F.shape[1]
         bounds = [(math.log(1e-3), math.log(10.0)), (math.log(1e-4), math.log(3.0)), (math.log(1e-3), math.log(3.0))]
         if n <= p:
-            G_lin, G_pair = X @ X.T, self.features.pair_gram(X, X)
+            G_lin, G_pair = X @ X.T, self.features.pair_gram(X, X)  # also the dual K below
             fun = lambda v: self._neg_log_evidence(v, G_lin, G_pair, y)  # noqa: E731
         else:
             FtF, Fty, yty = F.T @ F, F.T @ y, float(y @ y)
@@ -293,7 +293,7 @@ class BayesianQuadraticRegression:
         else:
             # Mean through the dual: w = D F^T (F D F^T + sn I)^-1 y, with F D F^T in kernel form.
             s1, s2 = math.exp(2 * self._log_scales[0]), math.exp(2 * self._log_scales[1])
-            K = 1.0 + s1 * (X @ X.T) + s2 * self.features.pair_gram(X, X)
+            K = 1.0 + s1 * G_lin + s2 * G_pair
             K[np.diag_indices_from(K)] += self._sn
             self._L_K = scipy.linalg.cholesky(K, lower=True, check_finite=False)
             alpha = scipy.linalg.cho_solve((self._L_K, True), y, check_finite=False)

@@ -533,6 +533,7 @@ class QUBOSampler(BaseSampler):
                 cand = cand[np.argsort(mean_qubo.energies(enc.encode_levels(cand)), kind="stable")]
             groups.append(("mean" if k == 0 else "draw", cand))
         info["penalty_ratios"] = next_ratios
+        info["n_bits"] = enc.n_bits  # what the stored ratios (and scales) were found for
         best_read = groups[0][1][0]
         centres = np.vstack([top_levels, best_read[None, :]])
         groups.append(("refine", centres))  # only binned tuples pass the filter below
@@ -563,7 +564,6 @@ class QUBOSampler(BaseSampler):
         if isinstance(model, BayesianQuadraticRegression):
             # Warm start of the next proposal's evidence maximisation (_stored_scales).
             info["log_scales"] = model.log_scales
-            info["n_bits"] = enc.n_bits
         info["pool_size"] = len(pool)
         if not pool:
             key = tuple(int(v) for v in best_read)
@@ -639,25 +639,27 @@ class QUBOSampler(BaseSampler):
         return claims
 
     @staticmethod
-    def _stored_scales(others: list[FrozenTrial], enc: SearchSpaceEncoding) -> list[float] | None:
-        """The surrogate scales fitted for the latest earlier proposal over the same bits, read
-        from that trial's system attributes (state lives in the storage, not in the process)."""
+    def _stored(others: list[FrozenTrial], enc: SearchSpaceEncoding, key: str) -> list[float] | None:
+        """The list of numbers the latest earlier proposal over the same bits stored under
+        ``key`` in its trial's system attributes (state lives in the storage, not the process)."""
         for t in sorted(others, key=lambda t: t.number, reverse=True):
             info = t.system_attrs.get(ATTR_PREFIX + "proposal")
-            if isinstance(info, dict) and info.get("n_bits") == enc.n_bits and "log_scales" in info:
-                return list(info["log_scales"])
+            if isinstance(info, dict) and info.get("n_bits") == enc.n_bits and key in info:
+                values = info[key]
+                if isinstance(values, list) and all(isinstance(v, (int, float)) for v in values):
+                    return [float(v) for v in values]
         return None
 
-    @staticmethod
-    def _stored_ratios(others: list[FrozenTrial], enc: SearchSpaceEncoding) -> list[float] | None:
-        """Penalty ratios the latest earlier proposal over the same bits ended with."""
-        for t in sorted(others, key=lambda t: t.number, reverse=True):
-            info = t.system_attrs.get(ATTR_PREFIX + "proposal")
-            if isinstance(info, dict) and info.get("n_bits") == enc.n_bits and "penalty_ratios" in info:
-                ratios = info["penalty_ratios"]
-                if isinstance(ratios, list) and all(isinstance(r, (int, float)) and r > 0 for r in ratios):
-                    return [float(r) for r in ratios]
-        return None
+    @classmethod
+    def _stored_scales(cls, others: list[FrozenTrial], enc: SearchSpaceEncoding) -> list[float] | None:
+        """The regression's scales fitted for the latest earlier proposal (evidence warm start)."""
+        return cls._stored(others, enc, "log_scales")
+
+    @classmethod
+    def _stored_ratios(cls, others: list[FrozenTrial], enc: SearchSpaceEncoding) -> list[float] | None:
+        """The penalty ratios the latest earlier proposal ended with."""
+        ratios = cls._stored(others, enc, "penalty_ratios")
+        return ratios if ratios and all(r > 0 for r in ratios) else None
 
     def _solve_with_penalty(
         self,

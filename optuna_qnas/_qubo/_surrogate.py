@@ -349,6 +349,40 @@ class BayesianQuadraticRegression:
             var = prior - (V * V).sum(axis=0)
         return mean, np.sqrt(np.maximum(var, 1e-12))
 
+    def predict_with_reference(
+        self, X: np.ndarray, reference: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+        """Posterior mean and standard deviation at bits ``X`` (m, n_bits), the posterior
+        covariance of each ``f(X_i)`` with ``f(reference)`` (n_bits,), and the mean at the
+        reference: what a comparison with one configuration (the incumbent) needs."""
+        if not self._fitted:
+            raise RuntimeError("fit() first.")
+        X = np.atleast_2d(np.asarray(X, dtype=float))
+        ref = np.asarray(reference, dtype=float).reshape(1, -1)
+        both = np.vstack([X, ref])
+        if self._primal:
+            Fs, _ = self._design(both)
+            mean = Fs @ self._mean
+            V = scipy.linalg.solve_triangular(self._L_H, Fs.T, lower=True, check_finite=False)
+            var = (V * V).sum(axis=0)
+            cov = V[:, :-1].T @ V[:, -1]  # F_x H^-1 F_ref^T
+        else:
+            s1, s2 = math.exp(2 * self._log_scales[0]), math.exp(2 * self._log_scales[1])
+            cross = 1.0 + s1 * (self._X @ both.T) + s2 * self.features.pair_gram(self._X, both)
+            mean = cross.T @ self._alpha
+            V = scipy.linalg.solve_triangular(self._L_K, cross, lower=True, check_finite=False)
+            prior = 1.0 + s1 * (both * both).sum(axis=1) + s2 * self.features.pair_counts(both)
+            var = prior - (V * V).sum(axis=0)
+            prior_cross = 1.0 + s1 * (X @ ref[0]) + s2 * self.features.pair_gram(X, ref)[:, 0]
+            cov = prior_cross - V[:, :-1].T @ V[:, -1]
+        std = np.sqrt(np.maximum(var, 1e-12))
+        return mean[:-1], std[:-1], cov, float(mean[-1])
+
+    @property
+    def noise_std(self) -> float:
+        """The fitted observation-noise standard deviation (in the units of the targets)."""
+        return math.sqrt(self._sn)
+
     @property
     def log_scales(self) -> list[float]:
         """The fitted ``log`` prior/noise standard deviations (linear, pairwise, noise)."""

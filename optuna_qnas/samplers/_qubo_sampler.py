@@ -35,6 +35,7 @@ from optuna.study import StudyDirection
 from optuna.trial import FrozenTrial
 from optuna.trial import TrialState
 
+from optuna_qnas._qubo._acquisition import incumbent_gain_order
 from optuna_qnas._qubo._acquisition import log_expected_improvement
 from optuna_qnas._qubo._encoding import DEFAULT_FLOAT_BINS
 from optuna_qnas._qubo._encoding import DEFAULT_MAX_LEVELS
@@ -179,6 +180,11 @@ class QUBOSampler(BaseSampler):
     # Posterior draws solved beside the posterior mean per expected-improvement proposal; the
     # gate-model samplers solve the mean only (a QAOA solve costs about a CPU second).
     _ei_thompson_draws = _EI_THOMPSON_DRAWS
+    _ei_noise_aware = False
+    _ei_reevaluate = False
+    _ei_model_centres = False
+    _ei_gain_mode = "always"
+    _ei_stagnation = 10
 
     def __init__(
         self,
@@ -299,8 +305,20 @@ class QUBOSampler(BaseSampler):
             X = enc.encode_levels(np.stack([levels_by_number[t.number] for t in observed]))  # (n, n_bits)
             model, targets = self._fit_surrogate(enc, X, losses, rng, self._stored_scales(others, enc))
             incumbent = observed[int(np.argmin(losses))]
+            self._since_best = len(observed) - 1 - int(np.argmin(losses))
+            self._proposal_parity = trial.number % 2
             top = np.argsort(losses, kind="stable")[:_EI_TOP_TRIALS]
             top_levels = np.stack([levels_by_number[observed[i].number] for i in top])
+            if self._ei_model_centres and hasattr(model, "predict"):
+                # Local moves around the trials the model believes best (noise-aware centres);
+                # the observed best stays first: it is the reported incumbent.
+                fitted_mean, _ = model.predict(X)
+                order = [int(top[0])] + [int(i) for i in np.argsort(fitted_mean, kind="stable") if i != top[0]]
+                top_levels = np.stack([levels_by_number[observed[i].number] for i in order[:_EI_TOP_TRIALS]])
+            if self._ei_reevaluate and hasattr(model, "predict"):
+                fitted_mean, _ = model.predict(X)
+                by_model = np.argsort(fitted_mean, kind="stable")[:_EI_TOP_TRIALS]
+                self._reeval_levels = np.stack([levels_by_number[observed[i].number] for i in by_model])
         for attempt in range(_MAX_CLAIM_ATTEMPTS):
             if model is None:
                 levels = self._space_filling(enc, others, seen, rng)
@@ -574,8 +592,24 @@ class QUBOSampler(BaseSampler):
                 return best_read, info
             info["mutated"] = True
             return self._mutate_to_unseen(enc, best_read, seen, rng), info
+        if self._ei_reevaluate and len(top_levels):
+            for key in map(tuple, np.asarray(self._reeval_levels, dtype=np.int64).tolist()):
+                pool.setdefault(key, "repeat")
         keys = list(pool)
         cand_levels = np.array(keys, dtype=np.int64)
+        use_gain = self._ei_noise_aware
+        if use_gain and self._ei_gain_mode == "alternate":
+            use_gain = bool(self._proposal_parity)
+        elif use_gain and self._ei_gain_mode == "stagnation":
+            use_gain = self._since_best < self._ei_stagnation
+        info["gain"] = bool(use_gain)
+        if use_gain and len(top_levels) and hasattr(model, "predict_with_reference"):
+            mean, std, cov, inc_mean = model.predict_with_reference(
+                enc.encode_levels(cand_levels), enc.encode_levels(top_levels[:1])[0]
+            )
+            pick = int(incumbent_gain_order(mean, std, cov, inc_mean, model.noise_std, best)[0])
+            info["source"] = pool[keys[pick]]
+            return cand_levels[pick], info
         mean, std = model.predict(enc.encode_levels(cand_levels))
         score = log_expected_improvement(mean, std, best)
         pick = int(np.argmax(score))

@@ -7,6 +7,7 @@ import pytest
 import scipy.linalg
 from scipy.stats import norm
 
+from optuna_qnas._qubo._acquisition import incumbent_gain_order
 from optuna_qnas._qubo._acquisition import log_expected_improvement
 from optuna_qnas._qubo._surrogate import BayesianQuadraticRegression
 from optuna_qnas._qubo._surrogate import normal_scores
@@ -28,6 +29,48 @@ def test_log_ei_matches_the_closed_form_and_stays_finite_in_the_tail() -> None:
     assert log_expected_improvement(np.array([1.0]), np.array([2.0]), 0.0) > log_expected_improvement(
         np.array([1.0]), np.array([0.5]), 0.0
     )
+
+
+def _incumbent_gain_by_simulation(mean, var, cov, inc_mean, inc_var, noise, best, rng):
+    """E[(f_inc - f(x)) 1{f(x) + e < best}] by sampling the joint Gaussian directly."""
+    out = []
+    for m, v, c in zip(mean, var, cov):
+        joint = np.array([[v, c], [c, inc_var]])
+        f = rng.multivariate_normal([m, inc_mean], joint, size=400_000)
+        y = f[:, 0] + noise * rng.standard_normal(len(f))
+        out.append(np.mean((f[:, 1] - f[:, 0]) * (y < best)))
+    return np.array(out)
+
+
+def test_incumbent_gain_ranks_like_the_simulated_expectation() -> None:
+    rng = np.random.RandomState(0)
+    inc_mean, inc_var, noise, best = -1.0, 0.09, 0.5, -1.8  # a lucky incumbent: best << inc_mean
+    mean = np.array([-1.6, -1.2, -0.8, -1.0, 0.5, -1.3, -0.4])
+    var = np.array([0.04, 0.30, 0.50, 0.09, 0.20, 0.01, 1.5])
+    cov = np.array([0.02, 0.00, 0.05, 0.09, 0.00, 0.00, 0.10])  # the fourth is the incumbent
+    sim = _incumbent_gain_by_simulation(mean, var, cov, inc_mean, inc_var, noise, best, rng)
+    order = incumbent_gain_order(mean, np.sqrt(var), cov, inc_mean, noise, best)
+    np.testing.assert_array_equal(order[:3], np.argsort(-sim)[:3])
+    # Re-evaluating the incumbent's own configuration (same mean, covariance = variance) gains
+    # nothing; a candidate believed worse than the incumbent and surely so loses: below zero.
+    assert abs(sim[3]) < 2e-3
+    assert sim[4] < 0 and list(order).index(4) > list(order).index(3)
+
+
+def test_incumbent_gain_without_noise_far_from_the_incumbent_is_expected_improvement() -> None:
+    mean = np.linspace(-2.0, 3.0, 60)
+    std = np.linspace(0.2, 1.5, 60)[::-1]
+    order = incumbent_gain_order(mean, std, np.zeros(60), -1.0, 0.0, -1.0)
+    np.testing.assert_array_equal(order, np.argsort(-log_expected_improvement(mean, std, -1.0), kind="stable"))
+
+
+def test_incumbent_gain_order_survives_underflow_and_overflow() -> None:
+    # Far in both tails (z = -60 and z = +60): no NaN, and the order is still the sensible one.
+    mean = np.array([40.0, 30.0, -31.0, -30.0])
+    std = np.full(4, 0.5)
+    with np.errstate(invalid="raise", over="raise", divide="raise"):
+        order = incumbent_gain_order(mean, std, np.zeros(4), 0.0, 0.0, 0.0)
+    np.testing.assert_array_equal(order, [2, 3, 1, 0])
 
 
 def test_normal_scores_keep_the_order_and_ignore_the_scale() -> None:
@@ -122,6 +165,31 @@ def test_predict_with_an_encoding_mask_equals_the_weight_space_posterior() -> No
     Sigma = np.linalg.inv(F.T @ F / model._sn + np.diag(1.0 / model._d))
     np.testing.assert_allclose(mean, Fs @ (Sigma @ F.T @ y / model._sn), atol=1e-7)
     np.testing.assert_allclose(std, np.sqrt(np.einsum("ij,jk,ik->i", Fs, Sigma, Fs)), rtol=1e-5)
+
+
+@pytest.mark.parametrize("n_train", [12, 60])  # dual and primal form
+def test_predict_with_reference_gives_the_exact_posterior_covariance(n_train: int) -> None:
+    n = 5
+    mask = np.triu(np.ones((n, n), dtype=bool), 1)
+    rng = np.random.RandomState(8)
+    X = rng.randint(0, 2, size=(n_train, n))
+    model = BayesianQuadraticRegression(mask)
+    model.fit(X, rng.normal(size=n_train), rng)
+    X_test, ref = rng.randint(0, 2, size=(6, n)), rng.randint(0, 2, size=n)
+    mean, std, cov, ref_mean = model.predict_with_reference(X_test, ref)
+    m0, s0 = model.predict(X_test)
+    np.testing.assert_allclose(mean, m0, atol=1e-10)
+    np.testing.assert_allclose(std, s0, rtol=1e-8)
+    assert ref_mean == pytest.approx(float(model.predict(ref[None])[0][0]))
+    F, _ = model._design(X)
+    Fs, _ = model._design(X_test)
+    Fr, _ = model._design(ref[None])
+    Sigma = np.linalg.inv(F.T @ F / model._sn + np.diag(1.0 / model._d))
+    np.testing.assert_allclose(cov, Fs @ Sigma @ Fr[0], atol=1e-8)
+    # The reference itself among the candidates: its covariance is its variance.
+    _, s_ref, c_ref, _ = model.predict_with_reference(ref[None], ref)
+    assert c_ref[0] == pytest.approx(s_ref[0] ** 2, rel=1e-6)
+    assert model.noise_std == pytest.approx(np.sqrt(model._sn))
 
 
 def test_predict_is_surer_where_there_is_data() -> None:

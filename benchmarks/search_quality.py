@@ -137,16 +137,6 @@ def _with_draws(make: Callable[[int], Any], draws: int) -> Callable[[int], Any]:
     return build
 
 
-def _with_attrs(make: Callable[[int], Any], **attrs: Any) -> Callable[[int], Any]:
-    def build(seed: int) -> Any:
-        sampler = make(seed)
-        for k, v in attrs.items():
-            setattr(sampler, k, v)
-        return sampler
-
-    return build
-
-
 def sampler_factories() -> dict[str, Callable[[int], optuna.samplers.BaseSampler]]:
     """Every configuration measured for issue 7 (names are the table rows)."""
     return {
@@ -169,22 +159,12 @@ def sampler_factories() -> dict[str, Callable[[int], optuna.samplers.BaseSampler
         "blr-ei-s5-d0": _with_draws(_qubo("blr", acquisition="ei", n_startup_trials=5), 0),
         "blr-ei-s5-d4": _with_draws(_qubo("blr", acquisition="ei", n_startup_trials=5), 4),
         "blr-ei-s3": _qubo("blr", acquisition="ei", n_startup_trials=3),
-        "blr-nei-s5": _with_attrs(_qubo("blr", acquisition="ei", n_startup_trials=5), _ei_noise_aware=True),
-        "blr-nei-s5-d0": _with_attrs(
-            _qubo("blr", acquisition="ei", n_startup_trials=5), _ei_noise_aware=True, _ei_thompson_draws=0
-        ),
-        "blr-nei-s5-mc": _with_attrs(
-            _qubo("blr", acquisition="ei", n_startup_trials=5), _ei_noise_aware=True, _ei_model_centres=True
-        ),
-        "blr-nei-s5-alt": _with_attrs(
-            _qubo("blr", acquisition="ei", n_startup_trials=5), _ei_noise_aware=True, _ei_gain_mode="alternate"
-        ),
-        "blr-nei-s5-st": _with_attrs(
-            _qubo("blr", acquisition="ei", n_startup_trials=5), _ei_noise_aware=True, _ei_gain_mode="stagnation"
-        ),
-        "blr-nei-s5-re": _with_attrs(
-            _qubo("blr", acquisition="ei", n_startup_trials=5), _ei_noise_aware=True, _ei_reevaluate=True
-        ),
+        # Issue 7, third round: the pool ranked by the expected gain in the true value of the
+        # reported best trial (noise-aware), always ("gain") or on odd trial numbers ("ei_gain").
+        # Screened and dropped (cached as NAME@e694a71): blr-nei-s5-mc (local moves around the
+        # model's best trials), blr-nei-s5-st (gain until 10 trials without a new best).
+        "blr-gain-s5": _qubo("blr", acquisition="gain", n_startup_trials=5),
+        "blr-eigain-s5": _qubo("blr", acquisition="ei_gain", n_startup_trials=5),
         "blr-mode": _qubo(_blr_mode),  # control: regression posterior mean, no Thompson draw
         # Density ratio (BORE): Laplace Bayesian logistic regression on 1st+2nd-order bits.
         "bore": _qubo(_bore()),  # Thompson draw at temperature 1

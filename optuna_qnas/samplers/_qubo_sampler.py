@@ -3,8 +3,9 @@
 One proposal (DESIGN.md, with the acquisition step that issue 7 added): trials -> bits ->
 surrogate fit -> posterior mean and posterior draws (QUBOs) + encoding penalties -> solver ->
 lowest distinct samples, joined by one-parameter moves around the best trials and random
-configurations -> the unseen candidate with the highest expected improvement -> decode ->
-parameter values. ``acquisition="thompson"`` keeps DESIGN.md's original flow: the lowest unseen
+configurations -> the unseen candidate ranked first (expected improvement on even trial numbers,
+expected gain in the true value of the reported best trial on odd ones) -> decode -> parameter
+values. ``acquisition="thompson"`` keeps DESIGN.md's original flow: the lowest unseen
 sample of one draw.
 """
 
@@ -56,7 +57,8 @@ _logger = optuna.logging.get_logger(__name__)
 #: Namespace of the system attributes this sampler writes on trials.
 ATTR_PREFIX = "qnas:"
 SURROGATES = ("bore", "blr", "fm")
-ACQUISITIONS = ("ei", "thompson")
+ACQUISITIONS = ("ei_gain", "ei", "gain", "thompson")
+_PREDICTIVE = ("ei_gain", "ei", "gain")  # rank a candidate pool by a Gaussian predictive
 _SUPPORTED = (CategoricalDistribution, IntDistribution, FloatDistribution)
 # Penalty schedule (RESEARCH.md, pitfall 1): start at a quarter of the largest single-bit energy
 # change of the model QUBO and double until most returned samples are valid codes. Strong
@@ -68,6 +70,10 @@ _PENALTY_EASY_FEASIBLE = 0.95  # valid at the first try: the next similar solve 
 _PENALTY_MAX_RATIO = _PENALTY_START * 2**_PENALTY_MAX_DOUBLINGS
 _MAX_THOMPSON_DRAWS = 3
 _REFIT_EVERY = 5
+# ... and, past 250 observations, every n / _REFIT_FRACTION: a refit of the dual form costs
+# O(n^3) per evidence evaluation (about 1.5 s at 1000 trials on the mixed space), while the
+# scales barely move once the data are many.
+_REFIT_FRACTION = 50
 _MAX_CLAIM_ATTEMPTS = 3
 # How often a level tuple with binned (refined) parameters may be proposed again.
 _MAX_BIN_REPEATS = 3
@@ -97,6 +103,11 @@ def _resolve_solver(solver: Any, num_reads: int | None) -> Any:
     )
 
 
+def _refits_evidence(n_observations: int) -> bool:
+    """Whether the proposal after ``n_observations`` finished trials re-maximises the evidence."""
+    return n_observations % max(_REFIT_EVERY, n_observations // _REFIT_FRACTION) == 0
+
+
 def _check_positive_int(name: str, value: Any, minimum: int = 1) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}.")
@@ -111,8 +122,10 @@ class QUBOSampler(BaseSampler):
     over the bits), turns its posterior mean and two posterior draws into QUBOs, adds the
     encoding penalties, and asks the solver for their lowest distinct samples. Those samples,
     the one-parameter neighbours of the best trials and a few random configurations form a pool;
-    the unseen member with the highest expected improvement becomes the next trial
-    (``acquisition="ei"``). With ``acquisition="thompson"`` the lowest unseen sample of one drawn
+    the unseen member ranked first becomes the next trial: by expected improvement on even trial
+    numbers and, on odd ones, by the expected gain in the *true* value of the trial the study
+    reports as best (the best *observed* one; with a noisy objective a lucky draw can put a
+    mediocre configuration there), ``acquisition="ei_gain"``. With ``acquisition="thompson"`` the lowest unseen sample of one drawn
     QUBO is proposed instead. The first ``n_startup_trials`` proposals are a space-filling
     design: every parameter level (so every bit, on and off) is used as evenly as the budget
     allows.
@@ -148,13 +161,20 @@ class QUBOSampler(BaseSampler):
             FMQA; needs torch), or a callable
             ``pair_mask -> surrogate`` with ``fit(X, y, rng)``, ``sample_qubo(rng)``, ``mean_qubo()``.
         acquisition:
-            How the model picks the next configuration. ``"ei"``: the solver returns low-energy
-            samples of the posterior-mean QUBO and of posterior draws; with one-parameter moves
-            around the best trials and a few random configurations they form a candidate pool,
-            ranked by expected improvement (needs a surrogate with ``predict(X) -> (mean,
-            std)``, such as ``"blr"``; its targets are rank-based normal scores). ``"thompson"``:
-            the lowest unseen sample of one drawn QUBO (``"bore"`` draws its posterior mode).
-            ``None``: ``"ei"`` where the surrogate supports it, else ``"thompson"``.
+            How the model picks the next configuration. The predictive acquisitions rank a
+            candidate pool: the solver's low-energy samples of the posterior-mean QUBO and of
+            posterior draws, one-parameter moves around the best trials and a few random
+            configurations (they need a surrogate with ``predict(X) -> (mean, std)``, such as
+            ``"blr"``, fitted to rank-based normal scores). ``"ei"``: expected improvement over
+            the best observation. ``"gain"``: the expected gain in the true value of the study's
+            best trial, ``E[(f_best - f(x)) 1{y(x) < y_best}]`` under the model's posterior and
+            fitted noise: a candidate that could only displace the best trial through a lucky
+            draw scores below zero (needs ``predict_with_reference`` and ``noise_std``, as
+            ``"blr"`` has). ``"ei_gain"``: ``"ei"`` on even trial numbers, ``"gain"`` on odd
+            ones (docs/search_quality.md: better than either alone on NAS-Bench-201).
+            ``"thompson"``: the lowest unseen sample of one drawn QUBO (``"bore"`` draws its
+            posterior mode). ``None``: ``"ei_gain"`` where the surrogate supports it (``"ei"``
+            where it predicts but has no ``predict_with_reference``), else ``"thompson"``.
         n_startup_trials:
             Trials proposed by the space-filling design before the model is used.
         num_samples:
@@ -180,11 +200,6 @@ class QUBOSampler(BaseSampler):
     # Posterior draws solved beside the posterior mean per expected-improvement proposal; the
     # gate-model samplers solve the mean only (a QAOA solve costs about a CPU second).
     _ei_thompson_draws = _EI_THOMPSON_DRAWS
-    _ei_noise_aware = False
-    _ei_reevaluate = False
-    _ei_model_centres = False
-    _ei_gain_mode = "always"
-    _ei_stagnation = 10
 
     def __init__(
         self,
@@ -219,10 +234,10 @@ class QUBOSampler(BaseSampler):
         self._surrogate = surrogate
         if acquisition is not None and acquisition not in ACQUISITIONS:
             raise ValueError(f"Unknown acquisition {acquisition!r}. Use one of {', '.join(ACQUISITIONS)} or None.")
-        if acquisition == "ei" and surrogate in ("bore", "fm"):
+        if acquisition in _PREDICTIVE and surrogate in ("bore", "fm"):
             raise ValueError(
-                f"acquisition='ei' needs a surrogate with a predictive variance; surrogate={surrogate!r} has "
-                "none. Use surrogate='blr' with acquisition='ei', or acquisition='thompson'."
+                f"acquisition={acquisition!r} needs a surrogate with a predictive variance; surrogate={surrogate!r} "
+                f"has none. Use surrogate='blr' with acquisition={acquisition!r}, or acquisition='thompson'."
             )
         self._acquisition = acquisition
         # Validate the encoding names now (a typo should fail at construction, not at trial 11).
@@ -305,20 +320,8 @@ class QUBOSampler(BaseSampler):
             X = enc.encode_levels(np.stack([levels_by_number[t.number] for t in observed]))  # (n, n_bits)
             model, targets = self._fit_surrogate(enc, X, losses, rng, self._stored_scales(others, enc))
             incumbent = observed[int(np.argmin(losses))]
-            self._since_best = len(observed) - 1 - int(np.argmin(losses))
-            self._proposal_parity = trial.number % 2
             top = np.argsort(losses, kind="stable")[:_EI_TOP_TRIALS]
             top_levels = np.stack([levels_by_number[observed[i].number] for i in top])
-            if self._ei_model_centres and hasattr(model, "predict"):
-                # Local moves around the trials the model believes best (noise-aware centres);
-                # the observed best stays first: it is the reported incumbent.
-                fitted_mean, _ = model.predict(X)
-                order = [int(top[0])] + [int(i) for i in np.argsort(fitted_mean, kind="stable") if i != top[0]]
-                top_levels = np.stack([levels_by_number[observed[i].number] for i in order[:_EI_TOP_TRIALS]])
-            if self._ei_reevaluate and hasattr(model, "predict"):
-                fitted_mean, _ = model.predict(X)
-                by_model = np.argsort(fitted_mean, kind="stable")[:_EI_TOP_TRIALS]
-                self._reeval_levels = np.stack([levels_by_number[observed[i].number] for i in by_model])
         for attempt in range(_MAX_CLAIM_ATTEMPTS):
             if model is None:
                 levels = self._space_filling(enc, others, seen, rng)
@@ -326,7 +329,8 @@ class QUBOSampler(BaseSampler):
             else:
                 if self._uses_ei(model):
                     levels, info = self._propose_ei(
-                        enc, model, seen, rng, repeats, top_levels, float(targets.min()), self._stored_ratios(others, enc)
+                        enc, model, seen, rng, repeats, top_levels, float(targets.min()),
+                        self._stored_ratios(others, enc), rank_by_gain=self._ranks_by_gain(model, trial),
                     )
                 else:
                     levels, info = self._propose(enc, model, seen, rng, repeats)
@@ -490,21 +494,40 @@ class QUBOSampler(BaseSampler):
         # (docs/search_quality.md: better than the robust standardisation there).
         y = normal_scores(losses) if self._uses_ei(model) else robust_standardize(losses)
         if isinstance(model, BayesianQuadraticRegression):
-            # Re-maximise the evidence every _REFIT_EVERY observations (and whenever no scales are
-            # stored); in between, reuse the scales stored on the previous proposal.
-            refit = warm_scales is None or len(y) % _REFIT_EVERY == 0
+            # Re-maximise the evidence every _REFIT_EVERY observations (every n / 50 past 250) and
+            # whenever no scales are stored; in between, reuse the previous proposal's scales.
+            refit = warm_scales is None or _refits_evidence(len(y))
             model.fit(X, y, rng, initial_log_scales=warm_scales, optimize=refit)
         else:
             model.fit(X, y, rng)
         return model, y
 
+    def _ranks_by_gain(self, model: Any, trial: FrozenTrial) -> bool:
+        """Whether this proposal ranks its pool by incumbent gain: always with ``"gain"``, on odd
+        trial numbers with ``"ei_gain"`` (a function of the trial alone, so workers and restarts
+        agree), never with ``"ei"``; with ``acquisition=None`` only where the surrogate offers
+        :meth:`predict_with_reference`."""
+        mode = self._acquisition or "ei_gain"
+        if mode == "ei":
+            return False
+        if not (callable(getattr(model, "predict_with_reference", None)) and hasattr(model, "noise_std")):
+            if self._acquisition is None:
+                return False
+            # Raised at the first model proposal, whatever its trial number's parity.
+            raise ValueError(
+                f"acquisition={self._acquisition!r} needs a surrogate with predict_with_reference(X, x_ref) -> "
+                f"(mean, std, cov, ref_mean) and noise_std; {type(model).__name__} has none. Use "
+                "acquisition='ei' or surrogate='blr'."
+            )
+        return mode == "gain" or trial.number % 2 == 1
+
     def _uses_ei(self, model: Any) -> bool:
         if self._acquisition == "thompson":
             return False
         has_predict = callable(getattr(model, "predict", None))
-        if self._acquisition == "ei" and not has_predict:
+        if self._acquisition in _PREDICTIVE and not has_predict:
             raise ValueError(
-                f"acquisition='ei' needs a surrogate with predict(X) -> (mean, std); {type(model).__name__} "
+                f"acquisition={self._acquisition!r} needs a surrogate with predict(X) -> (mean, std); {type(model).__name__} "
                 "has none. Use acquisition='thompson' or a surrogate such as 'blr'."
             )
         return has_predict
@@ -519,14 +542,18 @@ class QUBOSampler(BaseSampler):
         top_levels: np.ndarray,
         best: float,
         penalty_ratios: list[float] | None = None,
+        rank_by_gain: bool = False,
     ) -> tuple[np.ndarray, dict[str, Any]]:
-        """Expected improvement over a candidate pool built by the solver and by local moves.
+        """Expected improvement (or incumbent gain) over a candidate pool built by the solver and
+        by local moves.
 
         Pool: the solver's low-energy samples of the posterior-mean QUBO (exploitation) and of
         ``_ei_thompson_draws`` posterior draws (exploration where the model is unsure), every
         one-parameter change of the best trials and of the mean QUBO's best sample (local search,
         White et al. 2021), and ``_EI_RANDOM`` uniform configurations. The unseen candidate with
-        the highest expected improvement over ``best`` (the lowest fitted target) is proposed.
+        the highest expected improvement over ``best`` (the lowest fitted target) is proposed; with
+        ``rank_by_gain``, the one with the highest expected gain in the true value of the reported
+        incumbent (``top_levels[0]``, observed at ``best``; :func:`incumbent_gain_order`).
         """
         penalty = enc.penalty()
         sizes = np.array([p.n_levels for p in enc.params], dtype=np.int64)
@@ -592,24 +619,18 @@ class QUBOSampler(BaseSampler):
                 return best_read, info
             info["mutated"] = True
             return self._mutate_to_unseen(enc, best_read, seen, rng), info
-        if self._ei_reevaluate and len(top_levels):
-            for key in map(tuple, np.asarray(self._reeval_levels, dtype=np.int64).tolist()):
-                pool.setdefault(key, "repeat")
         keys = list(pool)
         cand_levels = np.array(keys, dtype=np.int64)
-        use_gain = self._ei_noise_aware
-        if use_gain and self._ei_gain_mode == "alternate":
-            use_gain = bool(self._proposal_parity)
-        elif use_gain and self._ei_gain_mode == "stagnation":
-            use_gain = self._since_best < self._ei_stagnation
-        info["gain"] = bool(use_gain)
-        if use_gain and len(top_levels) and hasattr(model, "predict_with_reference"):
+        if rank_by_gain:
+            # The reported incumbent is top_levels[0], the trial with the lowest observed target.
             mean, std, cov, inc_mean = model.predict_with_reference(
                 enc.encode_levels(cand_levels), enc.encode_levels(top_levels[:1])[0]
             )
             pick = int(incumbent_gain_order(mean, std, cov, inc_mean, model.noise_std, best)[0])
+            info["ranking"] = "gain"
             info["source"] = pool[keys[pick]]
             return cand_levels[pick], info
+        info["ranking"] = "ei"
         mean, std = model.predict(enc.encode_levels(cand_levels))
         score = log_expected_improvement(mean, std, best)
         pick = int(np.argmax(score))

@@ -184,7 +184,11 @@ def test_failed_nan_pruned_and_infinite_trials_do_not_break_it() -> None:
     assert states.count(TrialState.FAIL) >= 14 and states.count(TrialState.PRUNED) == 8
     modes = [t.system_attrs.get(ATTR_PREFIX + "proposal", {}).get("mode") for t in study.trials]
     assert modes[-10:].count("model") == 10  # the model kept working through the faults
-    assert study.best_value <= 1.0  # 2 of 125 cells score <= 1
+    # 2 of 125 cells score <= 1. The faults depend on the trial number alone (with seed 0 the
+    # default proposes the optimum at trial 25, which the objective then reports as inf), so the
+    # check is on what was proposed: the model still steered the search to the best cells.
+    proposed = [sum(OPS.index(v) for v in t.params.values()) for t in study.trials if len(t.params) == 3]
+    assert min(proposed) <= 1.0
 
 
 def test_constant_objective_and_all_failed_study() -> None:
@@ -323,6 +327,8 @@ def test_mock_qpu_sampler_records_embedding_statistics_on_trials() -> None:
         (dict(acquisition="ucb"), "Unknown acquisition"),
         (dict(surrogate="bore", acquisition="ei"), "needs a surrogate with a predictive variance"),
         (dict(surrogate="fm", acquisition="ei"), "needs a surrogate with a predictive variance"),
+        (dict(surrogate="bore", acquisition="gain"), "needs a surrogate with a predictive variance"),
+        (dict(surrogate="fm", acquisition="ei_gain"), "needs a surrogate with a predictive variance"),
         (dict(solver=3.5), "solver must be"),
         (dict(seed="abc"), "seed"),
         (dict(max_levels=1), "max_levels"),
@@ -390,6 +396,88 @@ def test_custom_surrogate_without_predict_cannot_use_expected_improvement() -> N
     )
     ok.optimize(cell_objective, n_trials=4)
     assert "acquisition" not in ok.trials[-1].system_attrs[ATTR_PREFIX + "proposal"]
+
+
+def _noisy_cell_objective(trial: optuna.Trial) -> float:
+    # The cell objective plus evaluation noise that depends on the trial number only.
+    noise = np.random.RandomState(trial.number).normal(scale=0.8)
+    trial.set_user_attr("true_value", cell_objective(trial))
+    return trial.user_attrs["true_value"] + float(noise)
+
+
+def test_default_acquisition_alternates_expected_improvement_and_incumbent_gain() -> None:
+    study = optuna.create_study(sampler=QuantumAnnealingSampler(seed=1, num_reads=32))
+    study.optimize(_noisy_cell_objective, n_trials=30)
+    # (Trial 0 has no relative search space yet, hence no proposal record.)
+    infos = {t.number: t.system_attrs.get(ATTR_PREFIX + "proposal", {}) for t in study.trials}
+    model = [n for n, i in infos.items() if i.get("mode") == "model"]
+    assert model == list(range(5, 30))
+    assert all(infos[n]["ranking"] == ("gain" if n % 2 else "ei") for n in model)
+    assert all(math.isfinite(infos[n]["log_ei"]) for n in model if n % 2 == 0)
+    # "gain" alone ranks every model proposal by the incumbent gain.
+    only = optuna.create_study(sampler=QuantumAnnealingSampler(seed=1, num_reads=32, acquisition="gain"))
+    only.optimize(_noisy_cell_objective, n_trials=12)
+    assert {t.system_attrs[ATTR_PREFIX + "proposal"]["ranking"] for t in only.trials[5:]} == {"gain"}
+
+
+def test_gain_proposal_is_the_pool_member_the_closed_form_ranks_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The pick of a "gain" proposal is the first of incumbent_gain_order over the same pool,
+    # computed here independently from the fitted model the sampler used.
+    from optuna_qnas.samplers import _qubo_sampler as qs
+
+    seen: list[tuple] = []
+    real = qs.incumbent_gain_order
+
+    def spy(mean, std, cov, inc_mean, noise_std, best):  # type: ignore[no-untyped-def]
+        order = real(mean, std, cov, inc_mean, noise_std, best)
+        seen.append((np.asarray(mean), np.asarray(std), np.asarray(cov), inc_mean, noise_std, best, order))
+        return order
+
+    monkeypatch.setattr(qs, "incumbent_gain_order", spy)
+    study = optuna.create_study(sampler=QuantumAnnealingSampler(seed=2, num_reads=32, acquisition="gain"))
+    study.optimize(_noisy_cell_objective, n_trials=14)
+    assert len(seen) == 9
+    for mean, std, cov, inc_mean, noise_std, best, order in seen:
+        assert noise_std > 0 and np.all(std > 0)
+        # Brute-force value of each candidate: mu_d Phi(z) + (s^2 - c) / s_y phi(z).
+        from scipy.stats import norm
+
+        s_y = np.sqrt(std**2 + noise_std**2)
+        z = (best - mean) / s_y
+        value = (inc_mean - mean) * norm.cdf(z) + (std**2 - cov) / s_y * norm.pdf(z)
+        assert value[order[0]] == pytest.approx(value.max(), rel=1e-9, abs=1e-300)
+
+
+def test_a_surrogate_without_predict_with_reference_falls_back_to_expected_improvement() -> None:
+    from optuna_qnas._qubo import BayesianQuadraticRegression
+
+    class PredictOnly:
+        def __init__(self, mask: np.ndarray) -> None:
+            self._inner = BayesianQuadraticRegression(mask)
+
+        def fit(self, X, y, rng):  # type: ignore[no-untyped-def]
+            self._inner.fit(X, y, rng)
+
+        def sample_qubo(self, rng):  # type: ignore[no-untyped-def]
+            return self._inner.sample_qubo(rng)
+
+        def mean_qubo(self):  # type: ignore[no-untyped-def]
+            return self._inner.mean_qubo()
+
+        def predict(self, X):  # type: ignore[no-untyped-def]
+            return self._inner.predict(X)
+
+    study = optuna.create_study(sampler=QUBOSampler(seed=0, n_startup_trials=3, surrogate=PredictOnly))
+    study.optimize(cell_objective, n_trials=8)
+    assert {t.system_attrs[ATTR_PREFIX + "proposal"]["ranking"] for t in study.trials[3:]} == {"ei"}
+    strict = optuna.create_study(
+        sampler=QUBOSampler(seed=0, n_startup_trials=3, surrogate=PredictOnly, acquisition="ei_gain")
+    )
+    strict.optimize(cell_objective, n_trials=3)
+    # Trial 3 would rank by expected improvement (odd numbers rank by gain), but the missing
+    # method is reported at the first model proposal, not one trial later.
+    with pytest.raises(ValueError, match="predict_with_reference"):
+        strict.optimize(cell_objective, n_trials=1)
 
 
 class _CountingSolver:
@@ -485,3 +573,16 @@ def test_one_sampler_reused_across_studies_decodes_each_studys_own_trials() -> N
     del first
     gc.collect()
     assert len(reused._levels_cache) == 1  # the first storage's entry went with it
+
+
+def test_evidence_is_refitted_every_5_trials_then_every_n_over_50() -> None:
+    from optuna_qnas.samplers._qubo_sampler import _refits_evidence
+
+    refits = [n for n in range(1, 1001) if _refits_evidence(n)]
+    assert [n for n in refits if n < 300] == list(range(5, 300, 5))  # 100-trial studies unchanged
+    gaps = np.diff(refits)
+    assert gaps.max() <= 20 and refits[-1] == 1000  # never more than 20 trials apart
+    assert all(g <= max(5, n // 50) for g, n in zip(gaps, refits[1:]))
+    late = [n for n in refits if n >= 300]
+    assert len(late) < 0.55 * len(range(300, 1001, 5))  # about half the refits of every-5
+

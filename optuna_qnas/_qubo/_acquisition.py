@@ -1,8 +1,9 @@
 """Acquisition values for ranking candidate configurations under a Gaussian predictive model.
 
 The annealer proposes candidates (low-energy samples of the posterior-mean QUBO and of
-posterior draws, plus local moves around the best trials); expected improvement, which is not
-quadratic in the bits, then decides among them. Pure numpy/scipy.
+posterior draws, plus local moves around the best trials); expected improvement, or the expected
+gain in the true value of the reported best trial (noise-aware), neither quadratic in the bits,
+then decides among them. Pure numpy/scipy.
 """
 
 from __future__ import annotations

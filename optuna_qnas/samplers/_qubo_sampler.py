@@ -125,8 +125,8 @@ class QUBOSampler(BaseSampler):
     the unseen member ranked first becomes the next trial: by expected improvement on even trial
     numbers and, on odd ones, by the expected gain in the *true* value of the trial the study
     reports as best (the best *observed* one; with a noisy objective a lucky draw can put a
-    mediocre configuration there), ``acquisition="ei_gain"``. With ``acquisition="thompson"`` the lowest unseen sample of one drawn
-    QUBO is proposed instead. The first ``n_startup_trials`` proposals are a space-filling
+    mediocre configuration there), ``acquisition="ei_gain"``. With ``acquisition="thompson"``
+    the lowest unseen sample of one drawn QUBO is proposed instead. The first ``n_startup_trials`` proposals are a space-filling
     design: every parameter level (so every bit, on and off) is used as evenly as the budget
     allows.
 

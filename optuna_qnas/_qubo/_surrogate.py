@@ -325,15 +325,11 @@ class BayesianQuadraticRegression:
             w = u + self._d * (F.T @ alpha)
         return self._weights_to_qubo(w)
 
-    def predict(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Posterior mean and standard deviation of the noise-free model at bits ``X`` (m, n_bits).
-
-        Through the ``p x p`` posterior precision (primal) or the ``n x n`` kernel matrix (dual),
-        whichever the fit used: ``var = f^T H^-1 f`` or ``f^T D f - |L_K^-1 F D f|^2``.
-        """
+    def _posterior(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Posterior mean and variance at bits ``X`` (m, n_bits), and the whitened cross term
+        ``V`` whose columns' inner products give the posterior covariances (see callers)."""
         if not self._fitted:
             raise RuntimeError("fit() first.")
-        X = np.atleast_2d(np.asarray(X, dtype=float))
         if self._primal:
             Fs, _ = self._design(X)
             mean = Fs @ self._mean
@@ -347,6 +343,15 @@ class BayesianQuadraticRegression:
             V = scipy.linalg.solve_triangular(self._L_K, cross, lower=True, check_finite=False)
             prior = 1.0 + s1 * (X * X).sum(axis=1) + s2 * self.features.pair_counts(X)
             var = prior - (V * V).sum(axis=0)
+        return mean, var, V
+
+    def predict(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Posterior mean and standard deviation of the noise-free model at bits ``X`` (m, n_bits).
+
+        Through the ``p x p`` posterior precision (primal) or the ``n x n`` kernel matrix (dual),
+        whichever the fit used: ``var = f^T H^-1 f`` or ``f^T D f - |L_K^-1 F D f|^2``.
+        """
+        mean, var, _ = self._posterior(np.atleast_2d(np.asarray(X, dtype=float)))
         return mean, np.sqrt(np.maximum(var, 1e-12))
 
     def predict_with_reference(
@@ -355,28 +360,14 @@ class BayesianQuadraticRegression:
         """Posterior mean and standard deviation at bits ``X`` (m, n_bits), the posterior
         covariance of each ``f(X_i)`` with ``f(reference)`` (n_bits,), and the mean at the
         reference: what a comparison with one configuration (the incumbent) needs."""
-        if not self._fitted:
-            raise RuntimeError("fit() first.")
         X = np.atleast_2d(np.asarray(X, dtype=float))
         ref = np.asarray(reference, dtype=float).reshape(1, -1)
-        both = np.vstack([X, ref])
-        if self._primal:
-            Fs, _ = self._design(both)
-            mean = Fs @ self._mean
-            V = scipy.linalg.solve_triangular(self._L_H, Fs.T, lower=True, check_finite=False)
-            var = (V * V).sum(axis=0)
-            cov = V[:, :-1].T @ V[:, -1]  # F_x H^-1 F_ref^T
-        else:
+        mean, var, V = self._posterior(np.vstack([X, ref]))
+        cov = V[:, :-1].T @ V[:, -1]  # primal: F_x H^-1 F_ref^T
+        if not self._primal:  # dual: prior covariance minus what the data explain
             s1, s2 = math.exp(2 * self._log_scales[0]), math.exp(2 * self._log_scales[1])
-            cross = 1.0 + s1 * (self._X @ both.T) + s2 * self.features.pair_gram(self._X, both)
-            mean = cross.T @ self._alpha
-            V = scipy.linalg.solve_triangular(self._L_K, cross, lower=True, check_finite=False)
-            prior = 1.0 + s1 * (both * both).sum(axis=1) + s2 * self.features.pair_counts(both)
-            var = prior - (V * V).sum(axis=0)
-            prior_cross = 1.0 + s1 * (X @ ref[0]) + s2 * self.features.pair_gram(X, ref)[:, 0]
-            cov = prior_cross - V[:, :-1].T @ V[:, -1]
-        std = np.sqrt(np.maximum(var, 1e-12))
-        return mean[:-1], std[:-1], cov, float(mean[-1])
+            cov = 1.0 + s1 * (X @ ref[0]) + s2 * self.features.pair_gram(X, ref)[:, 0] - cov
+        return mean[:-1], np.sqrt(np.maximum(var[:-1], 1e-12)), cov, float(mean[-1])
 
     @property
     def noise_std(self) -> float:

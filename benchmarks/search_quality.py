@@ -145,7 +145,7 @@ def sampler_factories() -> dict[str, Callable[[int], optuna.samplers.BaseSampler
         "gp": lambda s: optuna.samplers.GPSampler(seed=s),
         # CMA-ES falls back to random sampling on categorical parameters (the same row as random).
         "cmaes": lambda s: optuna.samplers.CmaEsSampler(seed=s, warn_independent_sampling=False),
-        # The package's defaults, whatever they are (today: blr-ei-s5).
+        # The package's defaults, whatever they are (today: blr-eigain-s5).
         "default": lambda s: __import__("optuna_qnas").QuantumAnnealingSampler(seed=s),
         "blr": _qubo(),
         # Quadratic regression (a GP with a quadratic kernel over bits) on normal scores, expected

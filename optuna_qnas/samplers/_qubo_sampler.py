@@ -126,9 +126,9 @@ class QUBOSampler(BaseSampler):
     numbers and, on odd ones, by the expected gain in the *true* value of the trial the study
     reports as best (the best *observed* one; with a noisy objective a lucky draw can put a
     mediocre configuration there), ``acquisition="ei_gain"``. With ``acquisition="thompson"``
-    the lowest unseen sample of one drawn QUBO is proposed instead. The first ``n_startup_trials`` proposals are a space-filling
-    design: every parameter level (so every bit, on and off) is used as evenly as the budget
-    allows.
+    the lowest unseen sample of one drawn QUBO is proposed instead. The first
+    ``n_startup_trials`` proposals are a space-filling design: every parameter level (so every
+    bit, on and off) is used as evenly as the budget allows.
 
     Example:
 
@@ -527,8 +527,8 @@ class QUBOSampler(BaseSampler):
         has_predict = callable(getattr(model, "predict", None))
         if self._acquisition in _PREDICTIVE and not has_predict:
             raise ValueError(
-                f"acquisition={self._acquisition!r} needs a surrogate with predict(X) -> (mean, std); {type(model).__name__} "
-                "has none. Use acquisition='thompson' or a surrogate such as 'blr'."
+                f"acquisition={self._acquisition!r} needs a surrogate with predict(X) -> (mean, std); "
+                f"{type(model).__name__} has none. Use acquisition='thompson' or a surrogate such as 'blr'."
             )
         return has_predict
 

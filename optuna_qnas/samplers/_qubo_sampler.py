@@ -200,6 +200,7 @@ class QUBOSampler(BaseSampler):
     # Posterior draws solved beside the posterior mean per expected-improvement proposal; the
     # gate-model samplers solve the mean only (a QAOA solve costs about a CPU second).
     _ei_thompson_draws = _EI_THOMPSON_DRAWS
+    _ei_random = _EI_RANDOM  # uniform pool members; a benchmark widens it to cover most of a space
 
     def __init__(
         self,
@@ -550,7 +551,7 @@ class QUBOSampler(BaseSampler):
         Pool: the solver's low-energy samples of the posterior-mean QUBO (exploitation) and of
         ``_ei_thompson_draws`` posterior draws (exploration where the model is unsure), every
         one-parameter change of the best trials and of the mean QUBO's best sample (local search,
-        White et al. 2021), and ``_EI_RANDOM`` uniform configurations. The unseen candidate with
+        White et al. 2021), and ``_ei_random`` uniform configurations. The unseen candidate with
         the highest expected improvement over ``best`` (the lowest fitted target) is proposed; with
         ``rank_by_gain``, the one with the highest expected gain in the true value of the reported
         incumbent (``top_levels[0]``, observed at ``best``; :func:`incumbent_gain_order`).
@@ -595,7 +596,7 @@ class QUBOSampler(BaseSampler):
             if len(moves_arr) > _EI_MAX_NEIGHBOURS:
                 moves_arr = moves_arr[rng.choice(len(moves_arr), _EI_MAX_NEIGHBOURS, replace=False)]
             groups.append(("local", moves_arr))
-        groups.append(("random", (rng.random_sample((_EI_RANDOM, len(sizes))) * sizes).astype(np.int64)))
+        groups.append(("random", (rng.random_sample((self._ei_random, len(sizes))) * sizes).astype(np.int64)))
         # A binned parameter is refined inside its bin, so an evaluated level tuple still gives a
         # new configuration: such tuples stay candidates a few times (local refinement).
         binned = enc.n_configurations == math.inf

@@ -586,3 +586,21 @@ def test_evidence_is_refitted_every_5_trials_then_every_n_over_50() -> None:
     late = [n for n in refits if n >= 300]
     assert len(late) < 0.55 * len(range(300, 1001, 5))  # about half the refits of every-5
 
+
+
+def test_random_pool_members_follow_the_instance_setting() -> None:
+    # benchmarks/search_quality.py widens the uniformly random part of the pool per sampler
+    # instance (the "-wide" control); the default instance keeps its 64, others are unaffected.
+    def pool_sizes(n_random: int | None) -> list[int]:
+        sampler = QuantumAnnealingSampler(seed=0, n_startup_trials=5, num_reads=16)
+        if n_random is not None:
+            sampler._ei_random = n_random
+        study = optuna.create_study(sampler=sampler)
+        study.optimize(cell_objective, n_trials=12)
+        return [t.system_attrs[ATTR_PREFIX + "proposal"]["pool_size"] for t in study.trials[5:]]
+
+    narrow, default, wide = pool_sizes(0), pool_sizes(None), pool_sizes(5000)
+    assert QuantumAnnealingSampler(seed=0)._ei_random == 64
+    # 5000 uniform draws over the cell space add far more distinct members than 64 do.
+    assert min(wide) > max(default) + 500, (wide, default)
+    assert np.mean(narrow) < np.mean(default), (narrow, default)

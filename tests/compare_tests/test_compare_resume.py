@@ -166,10 +166,15 @@ def test_sigkill_mid_run_then_resume(tmp_path):
 )
 def test_ctrl_c_leaves_a_consistent_storage(tmp_path, workers):
     url = f"sqlite:///{tmp_path}/kill.db"
-    proc, cmd, env = _start(tmp_path, "--workers", workers)
+    # 0.4 s per trial: the 20 trials must still be running when Ctrl-C arrives. With 0.1 s a
+    # loaded CI box finished all of them while the test was still reading the storage, and the
+    # signal met a process that had already exited with 0.
+    proc, cmd, env = _start(tmp_path, "--workers", workers, sleep="0.4")
     _wait_for_trials(url, 3, proc)
     os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
     out, err = proc.communicate(timeout=60)
+    counted = len(_counted([r for rs in _snapshot(url).values() for r in rs]))
+    assert counted < 20, "the comparison finished before Ctrl-C arrived; the test needs slower trials"
     assert proc.returncode == 130, err
     lines = err.strip().splitlines()
     assert lines[-1].startswith("optuna-qnas: interrupted"), err

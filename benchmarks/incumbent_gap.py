@@ -114,19 +114,18 @@ def run_one(args: tuple[str, str, int, int]) -> dict[str, Any]:
     }
 
 
-def _reach(curve: list[float], target: float, sign: float) -> float:
-    return next((i + 1 for i, v in enumerate(curve) if sign * (v - target) >= -1e-9), np.inf)
-
-
 def summarize(runs: list[dict[str, Any]], checkpoints: list[int], reference: str = "tpe") -> str:
+    from optuna_qnas.compare._stats import trials_to_target
+
     lines: list[str] = []
     for prob in dict.fromkeys(r["dataset"] for r in runs):
         mine = [r for r in runs if r["dataset"] == prob]
-        sign = 1.0 if mine[0]["direction"] == "maximize" else -1.0
+        maximize = mine[0]["direction"] == "maximize"
         ref = [r for r in mine if r["sampler"] == reference]
         last = checkpoints[-1]
         target = float(np.mean([r["curves"]["reported"][last - 1] for r in ref])) if ref else None
-        ref_reach = float(np.median([_reach(r["curves"]["reported"], target, sign) for r in ref])) if ref else None
+        if target is not None:
+            ref_reach = float(np.median([trials_to_target(r["curves"]["reported"], target, maximize=maximize) for r in ref]))
         seeds = sorted({r["seed"] for r in mine})
         lines.append(f"\n### {prob} ({len(seeds)} seeds, {seeds[0]}-{seeds[-1]})\n")
         reach_head = (
@@ -142,16 +141,12 @@ def summarize(runs: list[dict[str, Any]], checkpoints: list[int], reference: str
                 cells = [f"{C[:, c - 1].mean():.4g}" for c in checkpoints]
                 reach = "-"
                 if target is not None:
-                    med = float(np.median([_reach(list(row), target, sign) for row in C]))
+                    med = float(np.median([trials_to_target(row, target, maximize=maximize) for row in C]))
                     ratio = f"{med / ref_reach:.2f}" if np.isfinite(ref_reach) else "n/a"
                     reach = f"{med:g} ({ratio})" if np.isfinite(med) else f"> {C.shape[1]}"
                 lines.append(f"| {s} | {name} | " + " | ".join(cells) + f" | {reach} |")
-        pools = [(s, Counter()) for s in dict.fromkeys(r["sampler"] for r in mine)]
-        for s, counter in pools:
-            for r in mine:
-                if r["sampler"] == s:
-                    counter.update(r["sources"])
-        for s, counter in pools:
+        for s in dict.fromkeys(r["sampler"] for r in mine):
+            counter: Counter[str] = sum((Counter(r["sources"]) for r in mine if r["sampler"] == s), Counter())
             if counter:
                 total = sum(counter.values())
                 parts = ", ".join(f"{k} {v / total:.0%}" for k, v in counter.most_common())

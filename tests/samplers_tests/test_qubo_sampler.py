@@ -587,7 +587,6 @@ def test_evidence_is_refitted_every_5_trials_then_every_n_over_50() -> None:
     assert len(late) < 0.55 * len(range(300, 1001, 5))  # about half the refits of every-5
 
 
-
 def test_random_pool_members_follow_the_instance_setting() -> None:
     # benchmarks/search_quality.py widens the uniformly random part of the pool per sampler
     # instance (the "-wide" control); the default instance keeps its 64, others are unaffected.

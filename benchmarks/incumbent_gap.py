@@ -55,9 +55,8 @@ from search_quality import sampler_factories  # noqa: E402
 
 
 CURVES = ("reported", "best evaluated", "model")
-# The model is refitted after every trial, with the evidence re-maximised every this many trials
-# (from the previous scales), as the sampler does.
-_REFIT_EVERY = 5
+# The model-ranked incumbent needs a few trials to fit on; before, it is the reported one.
+_FIRST_FIT = 5
 
 
 def model_incumbents(X: np.ndarray, losses: np.ndarray, pair_mask: np.ndarray, first: int) -> list[int]:
@@ -65,11 +64,14 @@ def model_incumbents(X: np.ndarray, losses: np.ndarray, pair_mask: np.ndarray, f
     with the lowest posterior-mean loss under the Bayesian quadratic regression fitted on it."""
     from optuna_qnas._qubo._surrogate import BayesianQuadraticRegression
     from optuna_qnas._qubo._surrogate import robust_standardize
+    from optuna_qnas.samplers._qubo_sampler import _refits_evidence
 
     picks, scales = [], None
     for t in range(first, len(losses) + 1):
         model = BayesianQuadraticRegression(pair_mask)
-        optimize = scales is None or t % _REFIT_EVERY == 0
+        # Refitted after every trial; the evidence re-maximised on the sampler's schedule, from
+        # the previous scales.
+        optimize = scales is None or _refits_evidence(t)
         model.fit(X[:t], robust_standardize(losses[:t]), initial_log_scales=scales, optimize=optimize)
         scales = np.array(model.log_scales)
         mean, _ = model.predict(X[:t])
@@ -94,7 +96,7 @@ def run_one(args: tuple[str, str, int, int]) -> dict[str, Any]:
     true = np.array([float(t.user_attrs["true_value"]) for t in trials])
     enc = SearchSpaceEncoding(trials[0].distributions)
     X = enc.encode_levels(np.stack([enc.levels_of(t.params) for t in trials]))
-    first = 5
+    first = _FIRST_FIT
     picks = model_incumbents(X, -observed, enc.pair_mask(), first)
     curves: dict[str, list[float]] = {name: [] for name in CURVES}
     for t in range(1, n_trials + 1):

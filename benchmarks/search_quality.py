@@ -138,16 +138,16 @@ def _with_draws(make: Callable[[int], Any], draws: int) -> Callable[[int], Any]:
 
 
 class _RandomReads:
-    """A solver (``solve(qubo, num_samples, seed)``) that does not optimise: 64 uniformly random
-    bitstrings, seeded, of which ``num_samples`` of lowest energy are returned."""
-
-    reads = 64
+    """A solver (``solve(qubo, num_samples, seed)``) that does not optimise: as many uniformly
+    random bitstrings, seeded, as the annealer makes reads by default, of which ``num_samples``
+    of lowest energy are returned."""
 
     def solve(self, qubo: Any, num_samples: int, seed: int | None = None) -> Any:
         from optuna_qnas.solvers._base import SolverResult
+        from optuna_qnas.solvers._dimod import _DEFAULT_READS
 
         rng = np.random.default_rng(seed)
-        xs = rng.integers(0, 2, size=(max(self.reads, num_samples), qubo.num_variables), dtype=np.int8)
+        xs = rng.integers(0, 2, size=(max(_DEFAULT_READS, num_samples), qubo.num_variables), dtype=np.int8)
         return SolverResult.from_samples(qubo, xs, num_samples, {"solver": "random reads"})
 
 
@@ -347,8 +347,9 @@ def targets_table(runs: list[dict[str, Any]], candidate: str, reference: str = "
         for c in (25, 50, 100):
             a = sign * np.array([r["curve"][c - 1] for r in mine])
             b = sign * np.array([r["curve"][c - 1] for r in ref])
-            p = mannwhitneyu(a, b, alternative="two-sided").pvalue if (np.ptp(np.r_[a, b]) > 0) else 1.0
-            p_worse = mannwhitneyu(a, b, alternative="less").pvalue if (np.ptp(np.r_[a, b]) > 0) else 1.0
+            varied = np.ptp(np.r_[a, b]) > 0
+            p = mannwhitneyu(a, b, alternative="two-sided").pvalue if varied else 1.0
+            p_worse = mannwhitneyu(a, b, alternative="less").pvalue if varied else 1.0
             one_sided.append((float(p_worse), f"{prob} @{c}"))
             better = a.mean() > b.mean()
             if c < 100:

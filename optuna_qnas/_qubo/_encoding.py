@@ -117,10 +117,14 @@ class ParamEncoding:
         low, high = float(dist.low), float(dist.high)
         if isinstance(dist, FloatDistribution) and dist.step is None:
             self._continuous = True
-            t_lo, t_hi = self._to_t(low), self._to_t(high)
-            # In transformed space; ranges too narrow to split into distinct floats get fewer bins.
-            edges = np.unique(np.linspace(t_lo, t_hi, float_bins + 1))
-            self._edges = edges if len(edges) > 1 else np.array([t_lo, t_hi])
+            # Bins equally wide in transformed (log) space, their edges kept as *values* and
+            # merged where they coincide: a range too narrow to split into distinct floats gets
+            # fewer bins (distinct log-space edges can map back to one value).
+            t_edges = np.linspace(self._to_t(low), self._to_t(high), float_bins + 1)
+            v_edges = np.array([self._from_t(float(t)) for t in t_edges])
+            v_edges[0], v_edges[-1] = low, high
+            edges = np.unique(np.clip(v_edges, low, high))
+            self._edges = edges if len(edges) > 1 else np.array([low, high])
             self.n_levels = len(self._edges) - 1
             self._binned = high > low
             return
@@ -182,8 +186,8 @@ class ParamEncoding:
             return int(self.distribution.to_internal_repr(value))
         v = float(value)
         if self._continuous:
-            t = self._to_t(min(max(v, float(self.distribution.low)), float(self.distribution.high)))
-            return int(np.clip(np.searchsorted(self._edges, t, side="right") - 1, 0, self.n_levels - 1))
+            v = min(max(v, float(self.distribution.low)), float(self.distribution.high))
+            return int(np.clip(np.searchsorted(self._edges, v, side="right") - 1, 0, self.n_levels - 1))
         g = int(round((v - float(self.distribution.low)) / self._step))
         g = min(max(g, 0), self._n_grid - 1)
         return int(np.searchsorted(self._bin_hi, g, side="left"))
@@ -196,8 +200,8 @@ class ParamEncoding:
         if self._continuous:
             if self.n_levels <= 1:
                 return float(dist.low)
-            t = 0.5 * (self._edges[level] + self._edges[level + 1])
-            return float(min(max(self._from_t(t), dist.low), dist.high))
+            t = 0.5 * (self._to_t(self._edges[level]) + self._to_t(self._edges[level + 1]))
+            return self._inside(level, self._from_t(t))
         lo, hi = int(self._bin_lo[level]), int(self._bin_hi[level])
         if self.log and lo != hi:
             v_mid = math.sqrt(self._grid_value(lo) * self._grid_value(hi))
@@ -214,13 +218,13 @@ class ParamEncoding:
             return self.value_of(level)
         dist = self.distribution
         if self._continuous:
-            t_lo, t_hi = self._edges[level], self._edges[level + 1]
+            t_lo, t_hi = self._to_t(self._edges[level]), self._to_t(self._edges[level + 1])
             if anchor is not None:
                 t = rng.normal(self._to_t(float(anchor)), 0.25 * (t_hi - t_lo))
                 t = min(max(t, t_lo), t_hi)
             else:
                 t = rng.uniform(t_lo, t_hi)
-            return float(min(max(self._from_t(t), dist.low), dist.high))
+            return self._inside(level, self._from_t(t))
         lo, hi = int(self._bin_lo[level]), int(self._bin_hi[level])
         if anchor is not None:
             g_anchor = (float(anchor) - float(dist.low)) / self._step
@@ -232,6 +236,14 @@ class ParamEncoding:
         else:
             g = int(rng.randint(lo, hi + 1))
         return self._grid_value(min(max(g, lo), hi))
+
+    def _inside(self, level: int, v: float) -> float:
+        """``v`` clamped into continuous ``level``'s values: ``[edge, next edge)``, the last level
+        closed (the transform's rounding can land a value on the next level's edge)."""
+        lo, hi = float(self._edges[level]), float(self._edges[level + 1])
+        if level < self.n_levels - 1:
+            hi = float(np.nextafter(hi, -math.inf))
+        return float(min(max(v, lo), hi))
 
     def _grid_value(self, g: int) -> int | float:
         dist = self.distribution

@@ -185,3 +185,20 @@ def test_repairs_are_deterministic() -> None:
 def test_bad_input(kwargs: dict, match: str) -> None:
     with pytest.raises(ValueError, match=match):
         ParamEncoding("p", **kwargs)
+
+
+def test_log_range_one_float_wide_keeps_every_level_round_trip() -> None:
+    # Found by the property test above: log-space edges 1e-16 apart are distinct floats but map
+    # back to one value, so a level's representative read back as its neighbour's level.
+    dist = FloatDistribution(1.0, 1.0000000000000002, log=True)
+    enc = ParamEncoding("p", dist, "one_hot")
+    assert enc.n_levels == 1  # one value pair, no room for a second bin boundary inside
+    for level in range(enc.n_levels):
+        value = enc.value_of(level)
+        assert _contains(dist, value) and enc.level_of(value) == level
+    wide = ParamEncoding("q", FloatDistribution(1e-5, 1e-1, log=True), "one_hot")
+    assert wide.n_levels == 8
+    for level in range(wide.n_levels):
+        for seed in range(5):
+            v = wide.value_in_level(level, np.random.RandomState(seed))
+            assert wide.level_of(v) == level and 1e-5 <= v <= 1e-1

@@ -323,8 +323,13 @@ class QUBOSampler(BaseSampler):
             incumbent = observed[int(np.argmin(losses))]
             top = np.argsort(losses, kind="stable")[:_EI_TOP_TRIALS]
             top_levels = np.stack([levels_by_number[observed[i].number] for i in top])
-        for attempt in range(_MAX_CLAIM_ATTEMPTS):
-            if model is None:
+        conflicts = 0
+        for attempt in range(_MAX_CLAIM_ATTEMPTS + 1):
+            if attempt == _MAX_CLAIM_ATTEMPTS:
+                # Every pick of the model was taken by another worker while this proposal was
+                # computed (slow proposals, fast trials): the nearest configuration nobody holds.
+                levels = self._mutate_to_unseen(enc, levels, seen, rng)
+            elif model is None:
                 levels = self._space_filling(enc, others, seen, rng)
                 info["mode"] = "startup"
             else:
@@ -352,8 +357,14 @@ class QUBOSampler(BaseSampler):
                     taken.add(tuple(int(v) for v in enc.levels_of(t.params)))
             if key in seen or key not in taken or len(seen) >= enc.n_configurations:
                 break
-            info["claim_conflicts"] = attempt + 1
+            conflicts = attempt + 1
+            # Avoid everything other workers hold or finished meanwhile, not only this key: they
+            # propose from nearly the same data, so the next picks are likely taken too.
+            seen |= taken
             seen.add(key)
+        if conflicts:
+            # Recorded after the loop: each retry's proposal returns a fresh info dict.
+            info["claim_conflicts"] = conflicts
         params = self._values(enc, levels, incumbent, rng)
         info["sampler_seconds"] = round(time.perf_counter() - start, 6)
         self._record(study, trial, info)

@@ -128,3 +128,59 @@ def test_two_proposals_computed_at_the_same_instant_differ() -> None:
         collisions += int(a == b)
     record_figure("simultaneous_proposals", pairs=4, identical_pairs=collisions)
     assert collisions == 0
+
+
+def _near_optimum_race(seed: int) -> tuple[tuple, set[tuple], dict]:
+    """One proposal whose storage snapshot predates a burst of finished trials.
+
+    Replays, in one process and deterministically, what happens under load when a proposal is
+    slow and trials are fast: the proposal reads the storage, then other workers finish every
+    cell with at most two operations other than 'none' (the region the model's picks come
+    from, for the additive objective whose optimum is all 'none'), then it computes. Returns
+    the proposed cell, the cells of every other trial, and the proposal's record.
+    """
+    import itertools
+
+    from optuna.distributions import CategoricalDistribution
+
+    rng = np.random.RandomState(seed)
+    study = optuna.create_study(sampler=make_sampler(seed))
+    dists = {f"e{i}": CategoricalDistribution(OPS) for i in range(6)}
+
+    def add(levels) -> None:
+        params = {f"e{i}": OPS[lv] for i, lv in enumerate(levels)}
+        study.add_trial(optuna.trial.create_trial(params=params, distributions=dists, value=float(sum(levels))))
+
+    while len(study.trials) < 30:
+        levels = rng.randint(len(OPS), size=6)
+        if (levels != 0).sum() > 2:  # the start-up trials stay outside the region finished later
+            add(levels)
+    trial = study.ask()
+    study._get_trials(deepcopy=False, use_cache=True)  # the proposal's snapshot of the storage
+    for levels in itertools.product(range(len(OPS)), repeat=6):
+        if sum(lv != 0 for lv in levels) <= 2:
+            add(levels)
+    params = trial.relative_params
+    cell = tuple(params[f"e{i}"] for i in range(6))
+    others = {tuple(t.params[f"e{i}"] for i in range(6)) for t in study.trials if t.number != trial.number and t.params}
+    record = study._storage.get_trial(trial._trial_id).system_attrs.get("qnas:proposal", {})
+    return cell, others, record
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_proposal_avoids_every_cell_finished_while_it_was_computed(seed) -> None:
+    # Bug B8: after a conflict only the conflicting cell was excluded, so the next picks (taken
+    # too) conflicted again and after three conflicts a finished cell was proposed again.
+    cell, others, record = _near_optimum_race(seed)
+    assert record.get("claim_conflicts", 0) >= 1, f"the race was not provoked: {record}"
+    assert cell not in others, f"a finished cell was proposed again: {cell} ({record})"
+
+
+def test_when_every_retry_is_taken_the_proposal_falls_back_to_an_unheld_cell(monkeypatch) -> None:
+    # With no retries left, the fallback (the nearest cell nobody holds) must still be new.
+    import optuna_qnas.samplers._qubo_sampler as qubo_sampler
+
+    monkeypatch.setattr(qubo_sampler, "_MAX_CLAIM_ATTEMPTS", 1)
+    cell, others, record = _near_optimum_race(0)
+    assert record.get("claim_conflicts") == 1, record
+    assert cell not in others, f"a finished cell was proposed again: {cell} ({record})"

@@ -196,6 +196,13 @@ def sampler_factories() -> dict[str, Callable[[int], optuna.samplers.BaseSampler
         # instead of 64 annealed ones (the 16 of lowest model energy kept, infeasible codes
         # repaired as usual), so the pool's "mean" and "draw" candidates are filtered guesses.
         "blr-eigain-s5-randreads": _qubo("blr", acquisition="ei_gain", n_startup_trials=5, solver=_RandomReads()),
+        # The package's other selectable options, each on its own (issue 7: a variant that loses
+        # stays available only if it wins somewhere): Thompson proposals of the regression, and
+        # the surrogates "bore" (classifier posterior mode) and "fm" (factorization machine),
+        # both proposed by Thompson draws as the package does for models without predictions.
+        "blr-thompson-s5": _qubo("blr", acquisition="thompson", n_startup_trials=5),
+        "pkg-bore-s5": _qubo("bore", n_startup_trials=5),
+        "pkg-fm-s5": _qubo("fm", n_startup_trials=5),
         "blr-mode": _qubo(_blr_mode),  # control: regression posterior mean, no Thompson draw
         # Density ratio (BORE): Laplace Bayesian logistic regression on 1st+2nd-order bits.
         "bore": _qubo(_bore()),  # Thompson draw at temperature 1
@@ -381,6 +388,54 @@ def targets_table(runs: list[dict[str, Any]], candidate: str, reference: str = "
     return "\n".join(lines)
 
 
+def variants_table(runs: list[dict[str, Any]], default: str, reference: str = "tpe") -> str:
+    """Issue 7's rule for the non-default configurations: one stays available only if it wins
+    somewhere. For every other sampler of ``runs``: the problems and budgets where it is
+    significantly better than ``default`` (a win) or worse (a loss), and those where it is
+    significantly better than ``reference`` while ``default`` is not (two-sided Mann-Whitney U,
+    p < 0.05, same seeds)."""
+    samplers = [s for s in dict.fromkeys(r["sampler"] for r in runs) if s not in (default, reference)]
+    problems = list(dict.fromkeys(r["dataset"] for r in runs))
+
+    def scores(prob: str, sampler: str, c: int) -> np.ndarray | None:
+        rs = sorted((r for r in runs if r["dataset"] == prob and r["sampler"] == sampler), key=lambda r: r["seed"])
+        if not rs or len(rs[0]["curve"]) < c:
+            return None
+        sign = 1.0 if rs[0]["direction"] == "maximize" else -1.0
+        return sign * np.array([r["curve"][c - 1] for r in rs])
+
+    def compare(a: np.ndarray, b: np.ndarray) -> tuple[bool, float]:
+        p = mannwhitneyu(a, b, alternative="two-sided").pvalue if np.ptp(np.r_[a, b]) > 0 else 1.0
+        return bool(a.mean() > b.mean()), float(p)
+
+    lines = [
+        f"\n### Variants against the default ({default}); p: two-sided Mann-Whitney U, same seeds\n",
+        f"| sampler | significantly better than {default} | significantly worse than {default} "
+        f"| better than {reference} where {default} is not | wins somewhere? |",
+        "|---|---|---|---|---|",
+    ]
+    for s in samplers:
+        wins, losses, only = [], [], []
+        for prob in problems:
+            for c in (25, 50, 100):
+                a, d, t = scores(prob, s, c), scores(prob, default, c), scores(prob, reference, c)
+                if a is None or d is None:
+                    continue
+                better, p = compare(a, d)
+                if p < 0.05:
+                    (wins if better else losses).append(f"{prob} @{c} (p={p:.3f})")
+                if t is not None:
+                    vs_ref, p_ref = compare(a, t)
+                    default_vs_ref, p_def = compare(d, t)
+                    if vs_ref and p_ref < 0.05 and not (default_vs_ref and p_def < 0.05):
+                        only.append(f"{prob} @{c} (p={p_ref:.3f})")
+        lines.append(
+            f"| {s} | {', '.join(wins) or 'nowhere'} | {', '.join(losses) or 'nowhere'} "
+            f"| {', '.join(only) or 'nowhere'} | {'yes' if wins or only else 'no'} |"
+        )
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--problems", default="nasbench201-cifar10,nasbench201-cifar100")
@@ -395,6 +450,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--list", action="store_true", help="list the sampler configurations and exit")
     parser.add_argument(
         "--targets", default=None, help="also print issue 7's targets table for this sampler (against tpe)"
+    )
+    parser.add_argument(
+        "--variants",
+        default=None,
+        help="also print, for every other sampler, where it wins or loses against this one (the default)",
     )
     args = parser.parse_args(argv)
     factories = sampler_factories()
@@ -447,6 +507,8 @@ def main(argv: list[str] | None = None) -> int:
     table = summarize(runs, checkpoints)
     if args.targets:
         table += "\n" + targets_table(runs, args.targets)
+    if args.variants:
+        table += "\n" + variants_table(runs, args.variants)
     print(table)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 import json
 import math
 import time
+import warnings
 import weakref
 from typing import Any
 from typing import TYPE_CHECKING
@@ -59,6 +60,12 @@ ATTR_PREFIX = "qnas:"
 SURROGATES = ("bore", "blr", "fm")
 ACQUISITIONS = ("ei_gain", "ei", "gain", "thompson")
 _PREDICTIVE = ("ei_gain", "ei", "gain")  # rank a candidate pool by a Gaussian predictive
+# Issue 7's rule: a configuration that lost to the default stays available only if it wins
+# somewhere. None of these beat the default on any problem or budget measured (docs/
+# search_quality.md, "Fifth round"), so choosing one explicitly warns; they go in a later release.
+# (``"ei"`` and ``"gain"`` remain inside the default, which alternates them; ``acquisition=None``
+# still proposes by Thompson draws for a custom surrogate without predictions.)
+_DEPRECATED = {"surrogate": ("bore", "fm"), "acquisition": ("ei", "gain", "thompson")}
 _SUPPORTED = (CategoricalDistribution, IntDistribution, FloatDistribution)
 # Penalty schedule (RESEARCH.md, pitfall 1): start at a quarter of the largest single-bit energy
 # change of the model QUBO and double until most returned samples are valid codes. Strong
@@ -160,6 +167,8 @@ class QUBOSampler(BaseSampler):
             posterior mode; BORE, Tiao et al. 2021), ``"fm"`` (a factorization machine as in
             FMQA; needs torch), or a callable
             ``pair_mask -> surrogate`` with ``fit(X, y, rng)``, ``sample_qubo(rng)``, ``mean_qubo()``.
+            ``"bore"`` and ``"fm"`` are deprecated (no better than the default anywhere in the
+            benchmarks; docs/search_quality.md).
         acquisition:
             How the model picks the next configuration. The predictive acquisitions rank a
             candidate pool: the solver's low-energy samples of the posterior-mean QUBO and of
@@ -175,6 +184,9 @@ class QUBOSampler(BaseSampler):
             ``"thompson"``: the lowest unseen sample of one drawn QUBO (``"bore"`` draws its
             posterior mode). ``None``: ``"ei_gain"`` where the surrogate supports it (``"ei"``
             where it predicts but has no ``predict_with_reference``), else ``"thompson"``.
+            Choosing ``"ei"``, ``"gain"`` or ``"thompson"`` explicitly is deprecated (no better
+            than the default anywhere in the benchmarks); ``None`` keeps working for every
+            surrogate.
         n_startup_trials:
             Trials proposed by the space-filling design before the model is used.
         num_samples:
@@ -241,6 +253,19 @@ class QUBOSampler(BaseSampler):
                 f"has none. Use surrogate='blr' with acquisition={acquisition!r}, or acquisition='thompson'."
             )
         self._acquisition = acquisition
+        chosen = [
+            f"{name}={value!r}"
+            for name, value in (("surrogate", surrogate), ("acquisition", acquisition))
+            if isinstance(value, str) and value in _DEPRECATED[name]
+        ]
+        if chosen:
+            warnings.warn(
+                f"{' and '.join(chosen)} is deprecated and will be removed in optuna-qnas 0.3: it was no better "
+                "than the default (surrogate='blr', acquisition=None) on any problem of the benchmark suite "
+                "(docs/search_quality.md). Leave these arguments out to use the default.",
+                FutureWarning,
+                stacklevel=3 if type(self) is not QUBOSampler else 2,
+            )
         # Validate the encoding names now (a typo should fail at construction, not at trial 11).
         if encoding is not None:
             from optuna_qnas._qubo._encoding import normalize_encoding_name

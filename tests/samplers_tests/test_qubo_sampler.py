@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import math
 import pickle
+import re
 import subprocess
 import sys
 import textwrap
@@ -603,3 +604,27 @@ def test_random_pool_members_follow_the_instance_setting() -> None:
     # 5000 uniform draws over the cell space add far more distinct members than 64 do.
     assert min(wide) > max(default) + 500, (wide, default)
     assert np.mean(narrow) < np.mean(default), (narrow, default)
+
+
+@pytest.mark.parametrize(
+    "kwargs, named",
+    [
+        (dict(surrogate="bore"), "surrogate='bore'"),
+        (dict(surrogate="fm"), "surrogate='fm'"),
+        (dict(acquisition="ei"), "acquisition='ei'"),
+        (dict(acquisition="gain"), "acquisition='gain'"),
+        (dict(surrogate="bore", acquisition="thompson"), "surrogate='bore' and acquisition='thompson'"),
+    ],
+)
+def test_options_no_better_than_the_default_are_deprecated(kwargs, named) -> None:
+    # Issue 7: a variant that lost to the default stays only if it wins somewhere; these did not.
+    with pytest.warns(FutureWarning, match=re.escape(named) + ".*deprecated.*Leave these arguments out"):
+        QuantumAnnealingSampler(seed=0, **kwargs)
+
+
+def test_the_default_and_its_own_acquisition_do_not_warn() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FutureWarning)
+        QuantumAnnealingSampler(seed=0)
+        QuantumAnnealingSampler(seed=0, surrogate="blr", acquisition="ei_gain")
+        QUBOSampler(seed=0, acquisition=None)

@@ -35,6 +35,7 @@ import sys
 import time
 from typing import Any
 from typing import Callable
+import warnings
 
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -121,8 +122,6 @@ def _qubo(surrogate: Any = "blr", **kw: Any) -> Callable[[int], optuna.samplers.
         kw.setdefault("acquisition", "thompson")
 
     def make(seed: int) -> optuna.samplers.BaseSampler:
-        import warnings
-
         from optuna_qnas import QuantumAnnealingSampler
 
         with warnings.catch_warnings():

@@ -250,7 +250,7 @@ class QUBOSampler(BaseSampler):
         if acquisition in _PREDICTIVE and surrogate in ("bore", "fm"):
             raise ValueError(
                 f"acquisition={acquisition!r} needs a surrogate with a predictive variance; surrogate={surrogate!r} "
-                f"has none. Use surrogate='blr' with acquisition={acquisition!r}, or acquisition='thompson'."
+                f"has none. Leave acquisition out (None) with surrogate={surrogate!r}, or use surrogate='blr'."
             )
         self._acquisition = acquisition
         chosen = [
@@ -260,9 +260,9 @@ class QUBOSampler(BaseSampler):
         ]
         if chosen:
             warnings.warn(
-                f"{' and '.join(chosen)} is deprecated and will be removed in optuna-qnas 0.3: it was no better "
-                "than the default (surrogate='blr', acquisition=None) on any problem of the benchmark suite "
-                "(docs/search_quality.md). Leave these arguments out to use the default.",
+                f"{' and '.join(chosen)} {'are' if len(chosen) > 1 else 'is'} deprecated and will be removed in "
+                "optuna-qnas 0.3: no better than the default (surrogate='blr', acquisition=None) on any problem "
+                "measured (docs/search_quality.md). Leave these arguments out to use the default.",
                 FutureWarning,
                 stacklevel=3 if type(self) is not QUBOSampler else 2,
             )

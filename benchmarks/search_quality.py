@@ -284,6 +284,11 @@ def _key(task: tuple[str, str, int, int]) -> str:
     return "|".join(map(str, task))
 
 
+def _two_sided_p(a: np.ndarray, b: np.ndarray) -> float:
+    """Two-sided Mann-Whitney U p-value; 1 when every score is the same (the test is undefined)."""
+    return float(mannwhitneyu(a, b, alternative="two-sided").pvalue) if np.ptp(np.r_[a, b]) > 0 else 1.0
+
+
 def summarize(runs: list[dict[str, Any]], checkpoints: list[int], reference: str = "tpe") -> str:
     """Markdown tables per problem: mean +- std at the checkpoints with two-sided Mann-Whitney U
     p-values against ``reference`` (same seeds), median trials to reach the reference's mean at
@@ -358,9 +363,8 @@ def targets_table(runs: list[dict[str, Any]], candidate: str, reference: str = "
         for c in (25, 50, 100):
             a = sign * np.array([r["curve"][c - 1] for r in mine])
             b = sign * np.array([r["curve"][c - 1] for r in ref])
-            varied = np.ptp(np.r_[a, b]) > 0
-            p = mannwhitneyu(a, b, alternative="two-sided").pvalue if varied else 1.0
-            p_worse = mannwhitneyu(a, b, alternative="less").pvalue if varied else 1.0
+            p = _two_sided_p(a, b)
+            p_worse = mannwhitneyu(a, b, alternative="less").pvalue if np.ptp(np.r_[a, b]) > 0 else 1.0
             one_sided.append((float(p_worse), f"{prob} @{c}"))
             better = a.mean() > b.mean()
             if c < 100:
@@ -411,8 +415,7 @@ def variants_table(runs: list[dict[str, Any]], default: str, reference: str = "t
         return sign * np.array([r["curve"][c - 1] for r in rs])
 
     def compare(a: np.ndarray, b: np.ndarray) -> tuple[bool, float]:
-        p = mannwhitneyu(a, b, alternative="two-sided").pvalue if np.ptp(np.r_[a, b]) > 0 else 1.0
-        return bool(a.mean() > b.mean()), float(p)
+        return bool(a.mean() > b.mean()), _two_sided_p(a, b)
 
     lines = [
         f"\n### Variants against the default ({default}); p: two-sided Mann-Whitney U, same seeds\n",

@@ -354,6 +354,7 @@ class QUBOSampler(BaseSampler):
                 # Every pick of the model was taken by another worker while this proposal was
                 # computed (slow proposals, fast trials): the nearest configuration nobody holds.
                 levels = self._mutate_to_unseen(enc, levels, seen, rng)
+                info["source"] = "claim fallback"  # not the pool member the record names
             elif model is None:
                 levels = self._space_filling(enc, others, seen, rng)
                 info["mode"] = "startup"

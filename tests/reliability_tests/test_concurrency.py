@@ -183,4 +183,5 @@ def test_when_every_retry_is_taken_the_proposal_falls_back_to_an_unheld_cell(mon
     monkeypatch.setattr(qubo_sampler, "_MAX_CLAIM_ATTEMPTS", 1)
     cell, others, record = _near_optimum_race(0)
     assert record.get("claim_conflicts") == 1, record
+    assert record.get("source") == "claim fallback", record
     assert cell not in others, f"a finished cell was proposed again: {cell} ({record})"

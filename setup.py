@@ -8,10 +8,10 @@ different package name, so the list is built here.
 from setuptools import find_packages
 from setuptools import setup
 
+
 packages = find_packages(include=["optuna_qnas", "optuna_qnas.*"])
 packages += [
-    "optuna_qnas." + name
-    for name in find_packages(include=["integrations", "integrations.*"])
+    "optuna_qnas." + name for name in find_packages(include=["integrations", "integrations.*"])
 ]
 setup(
     packages=packages,

@@ -47,11 +47,12 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("MKL_NUM_THREADS", "1")
 
-import numpy as np  # noqa: E402
-import optuna  # noqa: E402
+import numpy as np
+import optuna
+
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from search_quality import sampler_factories  # noqa: E402
+from search_quality import sampler_factories
 
 
 CURVES = ("reported", "best evaluated", "model")
@@ -59,7 +60,9 @@ CURVES = ("reported", "best evaluated", "model")
 _FIRST_FIT = 5
 
 
-def model_incumbents(X: np.ndarray, losses: np.ndarray, pair_mask: np.ndarray, first: int) -> list[int]:
+def model_incumbents(
+    X: np.ndarray, losses: np.ndarray, pair_mask: np.ndarray, first: int
+) -> list[int]:
     """For every prefix ``t >= first`` of the trials, the index (into the prefix) of the trial
     with the lowest posterior-mean loss under the Bayesian quadratic regression fitted on it."""
     from optuna_qnas._qubo._surrogate import BayesianQuadraticRegression
@@ -72,7 +75,9 @@ def model_incumbents(X: np.ndarray, losses: np.ndarray, pair_mask: np.ndarray, f
         # Refitted after every trial; the evidence re-maximised on the sampler's schedule, from
         # the previous scales.
         optimize = scales is None or _refits_evidence(t)
-        model.fit(X[:t], robust_standardize(losses[:t]), initial_log_scales=scales, optimize=optimize)
+        model.fit(
+            X[:t], robust_standardize(losses[:t]), initial_log_scales=scales, optimize=optimize
+        )
         scales = np.array(model.log_scales)
         mean, _ = model.predict(X[:t])
         picks.append(int(np.argmin(mean)))
@@ -89,7 +94,9 @@ def run_one(args: tuple[str, str, int, int]) -> dict[str, Any]:
     problem = get_problem(problem_name)
     (direction,) = problem.directions
     sign = 1.0 if direction == "maximize" else -1.0
-    study = optuna.create_study(direction=direction, sampler=sampler_factories()[sampler_name](seed))
+    study = optuna.create_study(
+        direction=direction, sampler=sampler_factories()[sampler_name](seed)
+    )
     study.optimize(problem.make_objective(seed), n_trials=n_trials)
     trials = study.trials
     observed = sign * np.array([t.value for t in trials])  # higher is better
@@ -105,7 +112,9 @@ def run_one(args: tuple[str, str, int, int]) -> dict[str, Any]:
         curves["best evaluated"].append(float(true[:t][int(np.argmax(sign * true[:t]))]))
         curves["model"].append(float(true[picks[t - first]] if t >= first else true[reported]))
     proposals = [t.system_attrs.get(ATTR_PREFIX + "proposal") for t in trials]
-    sources = Counter(str(p.get("source", p.get("mode"))) for p in proposals if isinstance(p, dict))
+    sources = Counter(
+        str(p.get("source", p.get("mode"))) for p in proposals if isinstance(p, dict)
+    )
     return {
         "dataset": problem_name,
         "sampler": sampler_name,
@@ -127,14 +136,26 @@ def summarize(runs: list[dict[str, Any]], checkpoints: list[int], reference: str
         last = checkpoints[-1]
         target = float(np.mean([r["curves"]["reported"][last - 1] for r in ref])) if ref else None
         if target is not None:
-            ref_reach = float(np.median([trials_to_target(r["curves"]["reported"], target, maximize=maximize) for r in ref]))
+            ref_reach = float(
+                np.median(
+                    [
+                        trials_to_target(r["curves"]["reported"], target, maximize=maximize)
+                        for r in ref
+                    ]
+                )
+            )
         seeds = sorted({r["seed"] for r in mine})
         lines.append(f"\n### {prob} ({len(seeds)} seeds, {seeds[0]}-{seeds[-1]})\n")
         reach_head = (
             f"median trials to {target:.4g} ({reference}'s reported @{last} mean); ratio to {reference}'s reported"
-            if target is not None else "-"
+            if target is not None
+            else "-"
         )
-        lines.append("| sampler | incumbent | " + " | ".join(f"@{c}" for c in checkpoints) + f" | {reach_head} |")
+        lines.append(
+            "| sampler | incumbent | "
+            + " | ".join(f"@{c}" for c in checkpoints)
+            + f" | {reach_head} |"
+        )
         lines.append("|" + "---|" * (len(checkpoints) + 3))
         for s in dict.fromkeys(r["sampler"] for r in mine):
             rs = [r for r in mine if r["sampler"] == s]
@@ -143,12 +164,16 @@ def summarize(runs: list[dict[str, Any]], checkpoints: list[int], reference: str
                 cells = [f"{C[:, c - 1].mean():.4g}" for c in checkpoints]
                 reach = "-"
                 if target is not None:
-                    med = float(np.median([trials_to_target(row, target, maximize=maximize) for row in C]))
+                    med = float(
+                        np.median([trials_to_target(row, target, maximize=maximize) for row in C])
+                    )
                     ratio = f"{med / ref_reach:.2f}" if np.isfinite(ref_reach) else "n/a"
                     reach = f"{med:g} ({ratio})" if np.isfinite(med) else f"> {C.shape[1]}"
                 lines.append(f"| {s} | {name} | " + " | ".join(cells) + f" | {reach} |")
         for s in dict.fromkeys(r["sampler"] for r in mine):
-            counter: Counter[str] = sum((Counter(r["sources"]) for r in mine if r["sampler"] == s), Counter())
+            counter: Counter[str] = sum(
+                (Counter(r["sources"]) for r in mine if r["sampler"] == s), Counter()
+            )
             if counter:
                 total = sum(counter.values())
                 parts = ", ".join(f"{k} {v / total:.0%}" for k, v in counter.most_common())
@@ -157,7 +182,9 @@ def summarize(runs: list[dict[str, Any]], checkpoints: list[int], reference: str
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--problems", default="nasbench201-imagenet")
     parser.add_argument("--samplers", default="tpe,blr-eigain-s5")
     parser.add_argument("--seeds", type=int, default=10)
@@ -172,7 +199,9 @@ def main(argv: list[str] | None = None) -> int:
     unknown = set(samplers) - set(factories)
     if unknown:
         parser.error(f"unknown sampler(s) {sorted(unknown)}; choose from {sorted(factories)}")
-    checkpoints = sorted({c for c in map(int, args.checkpoints.split(",")) if c <= args.trials} | {args.trials})
+    checkpoints = sorted(
+        {c for c in map(int, args.checkpoints.split(",")) if c <= args.trials} | {args.trials}
+    )
     tasks = [
         (prob, s, seed, args.trials)
         for prob in args.problems.split(",")
@@ -184,11 +213,17 @@ def main(argv: list[str] | None = None) -> int:
     with ProcessPoolExecutor(max_workers=args.workers) as pool:
         for i, run in enumerate(pool.map(run_one, tasks), 1):
             runs.append(run)
-            print(f"[{i}/{len(tasks)}] {run['dataset']} {run['sampler']} seed={run['seed']}", file=sys.stderr, flush=True)
+            print(
+                f"[{i}/{len(tasks)}] {run['dataset']} {run['sampler']} seed={run['seed']}",
+                file=sys.stderr,
+                flush=True,
+            )
     table = summarize(runs, checkpoints)
     print(table)
     meta = {
-        "command": " ".join([Path(sys.argv[0]).name, *(argv if argv is not None else sys.argv[1:])]),
+        "command": " ".join(
+            [Path(sys.argv[0]).name, *(argv if argv is not None else sys.argv[1:])]
+        ),
         "machine": f"{platform.machine()} {os.cpu_count()} cores (shared), python {platform.python_version()}",
         "optuna": optuna.__version__,
         "elapsed_seconds": time.time() - start,

@@ -20,6 +20,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 import json
 import os
@@ -28,16 +29,15 @@ import platform
 import sys
 import time
 from typing import Any
-from typing import Callable
 
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("MKL_NUM_THREADS", "1")
 
-import numpy as np  # noqa: E402
-import optuna  # noqa: E402
-from scipy.stats import mannwhitneyu  # noqa: E402
+import numpy as np
+import optuna
+from scipy.stats import mannwhitneyu
 
 
 def sampler_factories() -> dict[str, Callable[[int], optuna.samplers.BaseSampler]]:
@@ -49,12 +49,16 @@ def sampler_factories() -> dict[str, Callable[[int], optuna.samplers.BaseSampler
         "annealing-blr": lambda s: QuantumAnnealingSampler(
             seed=s, surrogate="blr", acquisition="thompson", n_startup_trials=10
         ),
-        "annealing-bore": lambda s: QuantumAnnealingSampler(seed=s, surrogate="bore", n_startup_trials=10),
+        "annealing-bore": lambda s: QuantumAnnealingSampler(
+            seed=s, surrogate="bore", n_startup_trials=10
+        ),
         "annealing-fm": lambda s: QuantumAnnealingSampler(seed=s, surrogate="fm"),
         "tpe": lambda s: optuna.samplers.TPESampler(seed=s),
         "cmaes": lambda s: optuna.samplers.CmaEsSampler(seed=s, warn_independent_sampling=False),
         # CMA-ES cannot act on categoricals; the integer view exposes the ops as 0..4.
-        "cmaes-int": lambda s: optuna.samplers.CmaEsSampler(seed=s, warn_independent_sampling=False),
+        "cmaes-int": lambda s: optuna.samplers.CmaEsSampler(
+            seed=s, warn_independent_sampling=False
+        ),
         "random": lambda s: optuna.samplers.RandomSampler(seed=s),
         "gp": lambda s: optuna.samplers.GPSampler(seed=s),
     }
@@ -110,14 +114,20 @@ def summarize(runs: list[dict[str, Any]], checkpoints: list[int], baselines: lis
         by = {s: [r for r in runs if r["dataset"] == ds and r["sampler"] == s] for s in samplers}
         by = {s: v for s, v in by.items() if v}
         n_seeds = min(len(v) for v in by.values())
-        lines.append(f"\n### NAS-Bench-201 {ds} ({n_seeds} seeds; score = mean val. accuracy of the incumbent)\n")
+        lines.append(
+            f"\n### NAS-Bench-201 {ds} ({n_seeds} seeds; score = mean val. accuracy of the incumbent)\n"
+        )
         ref = "tpe" if "tpe" in by else None
         target = None
         if ref:
             last = min(checkpoints[-1], min(len(r["curve"]) for r in by[ref]))
             target = float(np.mean([r["curve"][last - 1] for r in by[ref]]))
         head = "| sampler | " + " | ".join(f"@{c}" for c in checkpoints)
-        head += f" | trials to reach {target:.2f} (TPE@{checkpoints[-1]} mean), median |" if target else " |"
+        head += (
+            f" | trials to reach {target:.2f} (TPE@{checkpoints[-1]} mean), median |"
+            if target
+            else " |"
+        )
         head += " ms/trial @100 | ms/trial last 50 | distinct configs |"
         lines.append(head)
         lines.append("|" + "---|" * (len(checkpoints) + 5))
@@ -140,20 +150,27 @@ def summarize(runs: list[dict[str, Any]], checkpoints: list[int], baselines: lis
                 cells.append(cell)
             reach = "-"
             if target is not None:
-                hits = [next((i + 1 for i, v in enumerate(r["curve"]) if v >= target), np.inf) for r in rs]
+                hits = [
+                    next((i + 1 for i, v in enumerate(r["curve"]) if v >= target), np.inf)
+                    for r in rs
+                ]
                 med = float(np.median(hits))
                 reach = f"{med:.1f}" if np.isfinite(med) else f"> {len(rs[0]['curve'])}"
             ms100 = np.nanmean([np.nanmean(r["sampler_seconds"][:100]) for r in rs]) * 1e3
             ms_last = np.nanmean([np.nanmean(r["sampler_seconds"][-50:]) for r in rs]) * 1e3
             distinct = np.mean([r["distinct"] for r in rs])
             lines.append(
-                f"| {s} | " + " | ".join(cells) + f" | {reach} | {ms100:.1f} | {ms_last:.1f} | {distinct:.1f} |"
+                f"| {s} | "
+                + " | ".join(cells)
+                + f" | {reach} | {ms100:.1f} | {ms_last:.1f} | {distinct:.1f} |"
             )
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--datasets", default="cifar10,cifar100,imagenet")
     parser.add_argument("--samplers", default="annealing,annealing-blr,tpe,cmaes,cmaes-int,random")
     parser.add_argument("--seeds", type=int, default=10)
@@ -167,7 +184,9 @@ def main(argv: list[str] | None = None) -> int:
     samplers = args.samplers.split(",")
     unknown = set(samplers) - set(sampler_factories())
     if unknown:
-        parser.error(f"unknown sampler(s) {sorted(unknown)}; choose from {sorted(sampler_factories())}")
+        parser.error(
+            f"unknown sampler(s) {sorted(unknown)}; choose from {sorted(sampler_factories())}"
+        )
     checkpoints = [c for c in map(int, args.checkpoints.split(",")) if c <= args.trials]
     tasks = [
         (ds, s, seed, args.trials)
@@ -191,7 +210,9 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     meta = {
-        "command": " ".join([Path(sys.argv[0]).name, *(argv if argv is not None else sys.argv[1:])]),
+        "command": " ".join(
+            [Path(sys.argv[0]).name, *(argv if argv is not None else sys.argv[1:])]
+        ),
         "machine": f"{platform.machine()} {os.cpu_count()} cores, {platform.python_version()}",
         "optuna": optuna.__version__,
         "elapsed_seconds": time.time() - start,

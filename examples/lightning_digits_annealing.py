@@ -60,7 +60,9 @@ def main() -> None:
         study.optimize(objective, n_trials=n_trials)
         print(f"{name}: {n_trials} trials in {time.perf_counter() - t0:.1f} s")
         rows.append(study_summary(name, study))
-    print(f"\nDigits NAS ({args.model}, {'quick' if args.quick else 'full'} mode, seed {args.seed})")
+    print(
+        f"\nDigits NAS ({args.model}, {'quick' if args.quick else 'full'} mode, seed {args.seed})"
+    )
     print(format_summary_table(rows))
 
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import argparse
 
-import optuna
 from dwave.system import EmbeddingComposite
 from dwave.system.testing import MockDWaveSampler
+import optuna
 
 from optuna_qnas import QuantumAnnealingSampler
 

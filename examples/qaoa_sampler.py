@@ -59,19 +59,36 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=60)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--reps", type=int, default=2)
-    parser.add_argument("--backend", default="statevector", help="statevector | shots | mps | noisy[:FakeX] | ibm[:name]")
+    parser.add_argument(
+        "--backend",
+        default="statevector",
+        help="statevector | shots | mps | noisy[:FakeX] | ibm[:name]",
+    )
     parser.add_argument("--max-qubits", type=int, default=None)
     parser.add_argument("--quick", action="store_true", help="14 trials of QAOA, VQE and Grover")
     args = parser.parse_args()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
 
     n_trials = 14 if args.quick else args.trials
-    qaoa = QAOASampler(reps=args.reps, backend=args.backend, max_qubits=args.max_qubits, seed=args.seed, n_startup_trials=10)
+    qaoa = QAOASampler(
+        reps=args.reps,
+        backend=args.backend,
+        max_qubits=args.max_qubits,
+        seed=args.seed,
+        n_startup_trials=10,
+    )
     run("QAOA", qaoa, n_trials, args.seed)
     if args.quick:
         # Small circuits keep CI fast: VQE on 9-qubit sub-QUBOs, Grover with a 5-qubit value register.
-        run("VQE", VQESampler(max_qubits=9, maxiter=40, seed=args.seed, n_startup_trials=10), n_trials, args.seed)
-        grover = GroverSampler(num_value_qubits=5, num_iterations=2, max_qubits=9, seed=args.seed, n_startup_trials=10)
+        run(
+            "VQE",
+            VQESampler(max_qubits=9, maxiter=40, seed=args.seed, n_startup_trials=10),
+            n_trials,
+            args.seed,
+        )
+        grover = GroverSampler(
+            num_value_qubits=5, num_iterations=2, max_qubits=9, seed=args.seed, n_startup_trials=10
+        )
         run("Grover", grover, n_trials, args.seed)
 
 

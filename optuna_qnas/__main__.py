@@ -2,4 +2,5 @@
 
 from optuna_qnas.cli import main
 
+
 raise SystemExit(main())

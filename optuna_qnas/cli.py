@@ -9,14 +9,15 @@ with status 2; Ctrl-C exits with status 130 and leaves the storage ready to resu
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 import os
 import shlex
 import sys
 import time
 from typing import Any
-from typing import Sequence
 
 from optuna_qnas.compare._timing import SamplerCallError
+
 
 PROG = "optuna-qnas"
 MAIN_PROBLEM = "nasbench201-cifar10"
@@ -47,7 +48,9 @@ def _int_list(text: str) -> list[int]:
     try:
         values = [int(t) for t in text.split(",") if t.strip()]
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected integers separated by commas, got {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"expected integers separated by commas, got {text!r}"
+        ) from None
     if not values:
         raise argparse.ArgumentTypeError("expected at least one integer")
     return values
@@ -74,29 +77,47 @@ def _build_parser() -> _Parser:
         default="annealing,tpe,cmaes,random",
         help="comma-separated sampler names (default: %(default)s); see --list",
     )
-    cmp.add_argument("--trials", type=_positive_int, default=100, help="trials per run (default: %(default)s)")
+    cmp.add_argument(
+        "--trials", type=_positive_int, default=100, help="trials per run (default: %(default)s)"
+    )
     cmp.add_argument(
         "--seeds",
         type=_positive_int,
         default=5,
         help="number of seeds, 0..K-1 (default: %(default)s)",
     )
-    cmp.add_argument("--seed-list", type=_int_list, help="explicit seeds, e.g. 10,11,12 (overrides --seeds)")
-    cmp.add_argument("--out", default="reports/compare", help="report folder (default: %(default)s)")
+    cmp.add_argument(
+        "--seed-list", type=_int_list, help="explicit seeds, e.g. 10,11,12 (overrides --seeds)"
+    )
+    cmp.add_argument(
+        "--out", default="reports/compare", help="report folder (default: %(default)s)"
+    )
     cmp.add_argument(
         "--storage",
         help="Optuna RDB URL (sqlite:///..., postgresql://...); default: sqlite:///OUT/comparison.db",
     )
-    cmp.add_argument("--workers", type=_positive_int, default=1, help="worker processes (default: 1)")
-    cmp.add_argument("--dask-scheduler", help="run on a Dask cluster: scheduler address, tcp://host:8786")
+    cmp.add_argument(
+        "--workers", type=_positive_int, default=1, help="worker processes (default: 1)"
+    )
+    cmp.add_argument(
+        "--dask-scheduler", help="run on a Dask cluster: scheduler address, tcp://host:8786"
+    )
     cmp.add_argument(
         "--direction",
         choices=["minimize", "maximize"],
         help="direction of a module:function objective (default: minimize)",
     )
-    cmp.add_argument("--checkpoints", type=_int_list, help="trial counts for the tables (default: up to 25,50,100 + budget)")
+    cmp.add_argument(
+        "--checkpoints",
+        type=_int_list,
+        help="trial counts for the tables (default: up to 25,50,100 + budget)",
+    )
     cmp.add_argument("--target", type=float, help="target value for 'trials to reach target'")
-    cmp.add_argument("--study-prefix", default="qnas", help="first part of the study names (default: %(default)s)")
+    cmp.add_argument(
+        "--study-prefix",
+        default="qnas",
+        help="first part of the study names (default: %(default)s)",
+    )
     cmp.add_argument("--no-progress", action="store_true", help="no progress bar")
     cmp.add_argument("--no-report", action="store_true", help="run the studies only")
     cmp.add_argument("--list", action="store_true", help="list problems and samplers and exit")
@@ -112,7 +133,9 @@ def _build_parser() -> _Parser:
     rep.add_argument("--problem", help="only these problems, comma-separated")
     rep.add_argument("--samplers", help="only these samplers, comma-separated")
     rep.add_argument("--trials", type=_positive_int, help="budget to read (default: each study's)")
-    rep.add_argument("--study-prefix", help="only the comparison whose study names start with this")
+    rep.add_argument(
+        "--study-prefix", help="only the comparison whose study names start with this"
+    )
     rep.add_argument("--checkpoints", type=_int_list, help="trial counts for the tables")
     rep.add_argument("--target", type=float, help="target value for 'trials to reach target'")
     return parser

@@ -29,9 +29,11 @@ def _is_local(host: object) -> bool:
         addr = ipaddress.ip_address(host.split("%")[0])
     except ValueError:
         return False
-    return addr.is_loopback or addr.is_unspecified or addr in {
-        ipaddress.ip_address(a) for a in _host_addresses()
-    }
+    return (
+        addr.is_loopback
+        or addr.is_unspecified
+        or addr in {ipaddress.ip_address(a) for a in _host_addresses()}
+    )
 
 
 def _host_addresses() -> set[str]:
@@ -43,17 +45,20 @@ def _host_addresses() -> set[str]:
 
 def _guarded_getaddrinfo(host, *args, **kwargs):  # type: ignore[no-untyped-def]
     if not _is_local(host):
-        raise socket.gaierror(socket.EAI_NONAME, f"tests run offline: refusing to resolve {host!r}")
+        raise socket.gaierror(
+            socket.EAI_NONAME, f"tests run offline: refusing to resolve {host!r}"
+        )
     return _real_getaddrinfo(host, *args, **kwargs)
 
 
 def _guarded_connect(self, address):  # type: ignore[no-untyped-def]
     if isinstance(address, tuple) and self.family in (socket.AF_INET, socket.AF_INET6):
         if not _is_local(address[0]):
-            raise ConnectionRefusedError(f"tests run offline: refusing to connect to {address[0]!r}")
+            raise ConnectionRefusedError(
+                f"tests run offline: refusing to connect to {address[0]!r}"
+            )
     return _real_connect(self, address)
 
 
 socket.getaddrinfo = _guarded_getaddrinfo  # type: ignore[assignment]
 socket.socket.connect = _guarded_connect  # type: ignore[method-assign]
-

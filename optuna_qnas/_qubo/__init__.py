@@ -11,6 +11,7 @@ from optuna_qnas._qubo._model import QUBO
 from optuna_qnas._qubo._surrogate import BayesianQuadraticRegression
 from optuna_qnas._qubo._surrogate import robust_standardize
 
+
 __all__ = [
     "BayesianLogisticQuadratic",
     "BayesianQuadraticRegression",

@@ -124,7 +124,9 @@ class BayesianLogisticQuadratic:
         if not prior_std_linear > 0:
             raise ValueError(f"prior_std_linear must be > 0; got {prior_std_linear!r}.")
         if not prior_std_pair >= 0:
-            raise ValueError(f"prior_std_pair must be >= 0 (0: first-order model); got {prior_std_pair!r}.")
+            raise ValueError(
+                f"prior_std_pair must be >= 0 (0: first-order model); got {prior_std_pair!r}."
+            )
         if not temperature >= 0:
             raise ValueError(f"temperature must be >= 0; got {temperature!r}.")
         if retry_temperature is not None and not retry_temperature >= 0:
@@ -140,7 +142,9 @@ class BayesianLogisticQuadratic:
         self.prior_std_linear = float(prior_std_linear)
         self.prior_std_pair = float(prior_std_pair)
         self.temperature = float(temperature)
-        self.retry_temperature = float(temperature if retry_temperature is None else retry_temperature)
+        self.retry_temperature = float(
+            temperature if retry_temperature is None else retry_temperature
+        )
         self._draws = 0
         self.trust_region = float(trust_region)
         self.tr_patience = int(tr_patience)
@@ -152,12 +156,16 @@ class BayesianLogisticQuadratic:
     def design(self, X: np.ndarray) -> np.ndarray:
         """Feature matrix ``(m, 1 + p)``: intercept, bits, allowed bit products."""
         X = np.atleast_2d(np.asarray(X, dtype=float))
-        return np.hstack([np.ones((X.shape[0], 1)), self.features.linear(X), self.features.pairs(X)])
+        return np.hstack(
+            [np.ones((X.shape[0], 1)), self.features.linear(X), self.features.pairs(X)]
+        )
 
     def _prior_precision(self) -> np.ndarray:
         n_lin, n_pair = self.features.n, len(self.features.rows)
         pair_prec = self.prior_std_pair**-2 if n_pair else 1.0
-        return np.concatenate([[1.0 / 3.0**2], np.full(n_lin, self.prior_std_linear**-2), np.full(n_pair, pair_prec)])
+        return np.concatenate(
+            [[1.0 / 3.0**2], np.full(n_lin, self.prior_std_linear**-2), np.full(n_pair, pair_prec)]
+        )
 
     def fit(self, X: np.ndarray, y: np.ndarray, rng: np.random.RandomState | None = None) -> None:
         """Label the best ``gamma`` fraction of ``y`` (losses) good and find the Laplace posterior."""
@@ -208,7 +216,9 @@ class BayesianLogisticQuadratic:
         self._draws = 0
         self._fitted = True
 
-    def _curvature(self, F: np.ndarray, prec: np.ndarray, sq: np.ndarray, K: np.ndarray | None) -> np.ndarray:
+    def _curvature(
+        self, F: np.ndarray, prec: np.ndarray, sq: np.ndarray, K: np.ndarray | None
+    ) -> np.ndarray:
         """Cholesky factor of ``B`` (dual, ``n <= p``) or of the Hessian ``H`` (primal)."""
         if K is not None:
             M = K * np.outer(sq, sq)
@@ -256,7 +266,9 @@ class BayesianLogisticQuadratic:
         if not self._fitted:
             raise RuntimeError("fit() first.")
 
-    def sample_weights(self, rng: np.random.RandomState, temperature: float | None = None) -> np.ndarray:
+    def sample_weights(
+        self, rng: np.random.RandomState, temperature: float | None = None
+    ) -> np.ndarray:
         """One draw from the Laplace posterior ``N(mode, temperature * H^-1)``."""
         self._check_fitted()
         temperature = self.temperature if temperature is None else float(temperature)
@@ -272,7 +284,9 @@ class BayesianLogisticQuadratic:
             a = scipy.linalg.cho_solve((self._L, True), v, check_finite=False)
             return self._mode + t * (u - (F.T @ (sq * a)) / prec)
         zeta = rng.standard_normal(self._mode.shape[0])
-        return self._mode + t * scipy.linalg.solve_triangular(self._L.T, zeta, lower=False, check_finite=False)
+        return self._mode + t * scipy.linalg.solve_triangular(
+            self._L.T, zeta, lower=False, check_finite=False
+        )
 
     def _weights_to_qubo(self, w: np.ndarray) -> QUBO:
         n = self.features.n

@@ -37,7 +37,12 @@ from optuna_qnas._qubo._model import QUBO
 
 
 ENCODINGS = ("one_hot", "domain_wall", "binary", "unary")
-_ALIASES = {"onehot": "one_hot", "thermometer": "domain_wall", "dw": "domain_wall", "bin": "binary"}
+_ALIASES = {
+    "onehot": "one_hot",
+    "thermometer": "domain_wall",
+    "dw": "domain_wall",
+    "bin": "binary",
+}
 
 #: Grids with at most this many points are encoded point by point; wider ones are cut into bins.
 DEFAULT_MAX_LEVELS = 16
@@ -112,7 +117,9 @@ class ParamEncoding:
         self.n_bits = self._n_bits()
 
     # ----- levels -------------------------------------------------------------------------------
-    def _init_numeric(self, dist: IntDistribution | FloatDistribution, max_levels: int, float_bins: int) -> None:
+    def _init_numeric(
+        self, dist: IntDistribution | FloatDistribution, max_levels: int, float_bins: int
+    ) -> None:
         self.log = bool(dist.log)
         low, high = float(dist.low), float(dist.high)
         if isinstance(dist, FloatDistribution) and dist.step is None:
@@ -144,7 +151,9 @@ class ParamEncoding:
             edges_g[0], edges_g[-1] = 0, self._n_grid
             edges_g = np.unique(edges_g)
         else:
-            edges_g = np.unique(np.linspace(0, self._n_grid, max_levels + 1).round().astype(np.int64))
+            edges_g = np.unique(
+                np.linspace(0, self._n_grid, max_levels + 1).round().astype(np.int64)
+            )
         self._bin_lo = edges_g[:-1]
         self._bin_hi = edges_g[1:] - 1
         self.n_levels = len(self._bin_lo)
@@ -187,7 +196,9 @@ class ParamEncoding:
         v = float(value)
         if self._continuous:
             v = min(max(v, float(self.distribution.low)), float(self.distribution.high))
-            return int(np.clip(np.searchsorted(self._edges, v, side="right") - 1, 0, self.n_levels - 1))
+            return int(
+                np.clip(np.searchsorted(self._edges, v, side="right") - 1, 0, self.n_levels - 1)
+            )
         g = int(round((v - float(self.distribution.low)) / self._step))
         g = min(max(g, 0), self._n_grid - 1)
         return int(np.searchsorted(self._bin_hi, g, side="left"))
@@ -210,7 +221,9 @@ class ParamEncoding:
             g = (lo + hi) // 2
         return self._grid_value(min(max(g, lo), hi))
 
-    def value_in_level(self, level: int, rng: np.random.RandomState, anchor: Any | None = None) -> Any:
+    def value_in_level(
+        self, level: int, rng: np.random.RandomState, anchor: Any | None = None
+    ) -> Any:
         """A value inside a binned level: near ``anchor`` (a good value seen in this level) when
         given, else uniform (log-uniform for log distributions). Unbinned levels return
         :meth:`value_of`."""
@@ -258,7 +271,9 @@ class ParamEncoding:
         if self.n_bits == 0:
             return bits
         if not 0 <= level < self.n_levels:
-            raise ValueError(f"Level {level} is out of range for parameter {self.name!r} ({self.n_levels} levels).")
+            raise ValueError(
+                f"Level {level} is out of range for parameter {self.name!r} ({self.n_levels} levels)."
+            )
         if self.encoding == "one_hot":
             bits[level] = 1
         elif self.encoding in ("domain_wall", "unary"):
@@ -271,7 +286,9 @@ class ParamEncoding:
         """Canonical codes of many levels: ``(m,)`` -> ``(m, n_bits)`` int8 (vectorised)."""
         lv = np.asarray(levels, dtype=np.int64).reshape(-1)
         if np.any((lv < 0) | (lv >= self.n_levels)):
-            raise ValueError(f"Levels out of range for parameter {self.name!r} ({self.n_levels} levels).")
+            raise ValueError(
+                f"Levels out of range for parameter {self.name!r} ({self.n_levels} levels)."
+            )
         cols = np.arange(self.n_bits)
         if self.encoding == "one_hot":
             out = lv[:, None] == cols[None, :]
@@ -367,8 +384,10 @@ class SearchSpaceEncoding:
         for name, dist in search_space.items():
             if isinstance(encoding, Mapping):
                 code = encoding.get(name)
-            elif encoding is not None and normalize_encoding_name(encoding) == "unary" and isinstance(
-                dist, CategoricalDistribution
+            elif (
+                encoding is not None
+                and normalize_encoding_name(encoding) == "unary"
+                and isinstance(dist, CategoricalDistribution)
             ):
                 code = None  # a blanket "unary" means "unary where it applies"
             else:

@@ -26,7 +26,14 @@ class FactorizationMachine:
         L2 penalty on all weights (the data are few; without it the model interpolates).
     """
 
-    def __init__(self, pair_mask: np.ndarray, *, rank: int = 8, n_epochs: int = 300, weight_decay: float = 1e-3) -> None:
+    def __init__(
+        self,
+        pair_mask: np.ndarray,
+        *,
+        rank: int = 8,
+        n_epochs: int = 300,
+        weight_decay: float = 1e-3,
+    ) -> None:
         if rank < 1 or n_epochs < 1:
             raise ValueError("FactorizationMachine needs rank >= 1 and n_epochs >= 1.")
         self.mask = np.triu(np.asarray(pair_mask, dtype=bool), 1)

@@ -40,19 +40,27 @@ class QUBO:
                 f"and {quad.shape}."
             )
         if np.any(np.tril(quad) != 0):
-            raise ValueError("QUBO.quadratic must be strictly upper triangular; use QUBO.from_dense.")
-        if not (np.all(np.isfinite(lin)) and np.all(np.isfinite(quad)) and np.isfinite(self.offset)):
+            raise ValueError(
+                "QUBO.quadratic must be strictly upper triangular; use QUBO.from_dense."
+            )
+        if not (
+            np.all(np.isfinite(lin)) and np.all(np.isfinite(quad)) and np.isfinite(self.offset)
+        ):
             raise ValueError("QUBO coefficients must be finite.")
         object.__setattr__(self, "linear", lin)
         object.__setattr__(self, "quadratic", quad)
         object.__setattr__(self, "offset", float(self.offset))
 
     @classmethod
-    def from_dense(cls, matrix: np.ndarray, linear: np.ndarray | None = None, offset: float = 0.0) -> QUBO:
+    def from_dense(
+        cls, matrix: np.ndarray, linear: np.ndarray | None = None, offset: float = 0.0
+    ) -> QUBO:
         """Build from any square matrix ``M`` with ``E(x) = x^T M x (+ linear . x) + offset``."""
         m = np.asarray(matrix, dtype=float)
         n = m.shape[0]
-        lin = np.diag(m).copy() + (np.zeros(n) if linear is None else np.asarray(linear, dtype=float))
+        lin = np.diag(m).copy() + (
+            np.zeros(n) if linear is None else np.asarray(linear, dtype=float)
+        )
         quad = np.triu(m, 1) + np.tril(m, -1).T
         return cls(lin, quad, offset)
 
@@ -73,7 +81,11 @@ class QUBO:
     def __add__(self, other: QUBO) -> QUBO:
         if other.num_variables != self.num_variables:
             raise ValueError("Cannot add QUBOs over different numbers of variables.")
-        return QUBO(self.linear + other.linear, self.quadratic + other.quadratic, self.offset + other.offset)
+        return QUBO(
+            self.linear + other.linear,
+            self.quadratic + other.quadratic,
+            self.offset + other.offset,
+        )
 
     def scaled(self, factor: float) -> QUBO:
         return QUBO(self.linear * factor, self.quadratic * factor, self.offset * factor)
@@ -107,6 +119,8 @@ class QUBO:
         """All ``2^n`` bitstrings (shape ``(2^n, n)``) and their energies; an oracle for n <= 20."""
         n = self.num_variables
         if n > 20:
-            raise ValueError(f"brute_force enumerates 2^n states; n={n} is too large (use n <= 20).")
+            raise ValueError(
+                f"brute_force enumerates 2^n states; n={n} is too large (use n <= 20)."
+            )
         xs = ((np.arange(2**n)[:, None] >> np.arange(n)[None, :]) & 1).astype(np.int8)
         return xs, self.energies(xs)

@@ -102,7 +102,9 @@ class QuadraticFeatures:
         return Xf[:, self.rows] * Xf[:, self.cols]
 
     def _kernel_is_cheaper(self, *arrays: np.ndarray) -> bool:
-        return len(self._out_rows) < len(self.rows) and all(np.all((a == 0) | (a == 1)) for a in arrays)
+        return len(self._out_rows) < len(self.rows) and all(
+            np.all((a == 0) | (a == 1)) for a in arrays
+        )
 
     def pair_gram(self, A: np.ndarray, B: np.ndarray) -> np.ndarray:
         """``pairs(A) @ pairs(B).T`` (shape ``(len(A), len(B))``) without forming the features.
@@ -255,7 +257,11 @@ class BayesianQuadraticRegression:
         n = X.shape[0]
         F, _ = self._design(X)
         p = F.shape[1]
-        bounds = [(math.log(1e-3), math.log(10.0)), (math.log(1e-4), math.log(3.0)), (math.log(1e-3), math.log(3.0))]
+        bounds = [
+            (math.log(1e-3), math.log(10.0)),
+            (math.log(1e-4), math.log(3.0)),
+            (math.log(1e-3), math.log(3.0)),
+        ]
         if n <= p:
             G_lin, G_pair = X @ X.T, self.features.pair_gram(X, X)  # also the dual K below
             fun = lambda v: self._neg_log_evidence(v, G_lin, G_pair, y)  # noqa: E731
@@ -275,7 +281,9 @@ class BayesianQuadraticRegression:
                 starts.append(np.array(_DEFAULT_LOG_SCALES))
             best_f = math.inf
             for x0 in starts:
-                res = minimize(fun, x0, jac=True, method="L-BFGS-B", bounds=bounds, options={"maxiter": 30})
+                res = minimize(
+                    fun, x0, jac=True, method="L-BFGS-B", bounds=bounds, options={"maxiter": 30}
+                )
                 if np.all(np.isfinite(res.x)) and float(res.fun) < best_f:
                     best_f = float(res.fun)
                     chosen = np.asarray(res.x)
@@ -289,7 +297,9 @@ class BayesianQuadraticRegression:
             H = F.T @ F / self._sn
             H[np.diag_indices_from(H)] += 1.0 / self._d
             self._L_H = scipy.linalg.cholesky(H, lower=True, check_finite=False)
-            self._mean = scipy.linalg.cho_solve((self._L_H, True), F.T @ y / self._sn, check_finite=False)
+            self._mean = scipy.linalg.cho_solve(
+                (self._L_H, True), F.T @ y / self._sn, check_finite=False
+            )
         else:
             # Mean through the dual: w = D F^T (F D F^T + sn I)^-1 y, with F D F^T in kernel form.
             s1, s2 = math.exp(2 * self._log_scales[0]), math.exp(2 * self._log_scales[1])
@@ -315,7 +325,9 @@ class BayesianQuadraticRegression:
             raise RuntimeError("fit() first.")
         if self._primal:
             z = rng.standard_normal(self._mean.shape[0])
-            w = self._mean + scipy.linalg.solve_triangular(self._L_H.T, z, lower=False, check_finite=False)
+            w = self._mean + scipy.linalg.solve_triangular(
+                self._L_H.T, z, lower=False, check_finite=False
+            )
         else:
             F, sn = self._F, self._sn
             u = np.sqrt(self._d) * rng.standard_normal(F.shape[1])

@@ -5,19 +5,20 @@ so that worker processes start quickly.
 """
 
 from optuna_qnas.compare._result import ComparisonResult
-from optuna_qnas.compare._result import RunResult
 from optuna_qnas.compare._result import load_comparison
+from optuna_qnas.compare._result import RunResult
 from optuna_qnas.compare._runner import compare_samplers
 from optuna_qnas.compare._runner import import_objective
 from optuna_qnas.compare._runner import resolve_problem
 from optuna_qnas.compare._samplers import DEFAULT_SAMPLERS
+from optuna_qnas.compare._samplers import resolve_samplers
 from optuna_qnas.compare._samplers import SAMPLERS
 from optuna_qnas.compare._samplers import SamplerSpec
-from optuna_qnas.compare._samplers import resolve_samplers
 from optuna_qnas.compare._storage import make_storage
 from optuna_qnas.compare._storage import study_name
 from optuna_qnas.compare._timing import SamplerCallError
 from optuna_qnas.compare._timing import TimedSampler
+
 
 __all__ = [
     "ComparisonResult",

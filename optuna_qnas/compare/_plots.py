@@ -14,6 +14,7 @@ import numpy as np
 from optuna_qnas.compare._stats import curves_matrix
 from optuna_qnas.compare._stats import mean_interval
 
+
 _DPI = 120
 
 
@@ -63,11 +64,17 @@ def _band(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     high = np.full(matrix.shape[1], np.nan)
     for j in range(matrix.shape[1]):
         m, s, lo, hi = mean_interval(matrix[:, j])
-        mean[j], low[j], high[j] = m, (lo if np.isfinite(lo) else m), (hi if np.isfinite(hi) else m)
+        mean[j], low[j], high[j] = (
+            m,
+            (lo if np.isfinite(lo) else m),
+            (hi if np.isfinite(hi) else m),
+        )
     return mean, low, high
 
 
-def plot_best_so_far(result: Any, path: str | Path, *, targets: dict[str, float] | None = None) -> Path:
+def plot_best_so_far(
+    result: Any, path: str | Path, *, targets: dict[str, float] | None = None
+) -> Path:
     """Best-so-far curves: the mean over seeds with its 95% interval as a band, per problem."""
     plt = _pyplot()
     colors = sampler_colors(result.samplers)
@@ -129,7 +136,10 @@ def plot_final_values(result: Any, path: str | Path) -> Path:
     colors = sampler_colors(result.samplers)
     rows, cols = _grid(len(result.problems))
     fig, axes = plt.subplots(
-        rows, cols, figsize=(max(4.8, 1.1 * len(result.samplers) + 1.5) * cols, 4.2 * rows), squeeze=False
+        rows,
+        cols,
+        figsize=(max(4.8, 1.1 * len(result.samplers) + 1.5) * cols, 4.2 * rows),
+        squeeze=False,
     )
     rng = np.random.default_rng(0)  # jitter of the dots only
     for ax, problem in zip(axes.flat, result.problems):
@@ -179,9 +189,18 @@ def plot_overhead(result: Any, path: str | Path) -> Path:
         runs = [r for r in result.runs if r.sampler == sampler]
         matrix = curves_matrix([1e3 * r.sampler_time for r in runs], budget)
         with np.errstate(all="ignore"):
-            median = np.nanmedian(matrix, axis=0) if np.isfinite(matrix).any() else np.full(budget, np.nan)
+            median = (
+                np.nanmedian(matrix, axis=0)
+                if np.isfinite(matrix).any()
+                else np.full(budget, np.nan)
+            )
         ax1.plot(
-            x, np.maximum(median, 1e-3), color=colors[sampler], ls=styles[sampler], lw=1.5, label=sampler
+            x,
+            np.maximum(median, 1e-3),
+            color=colors[sampler],
+            ls=styles[sampler],
+            lw=1.5,
+            label=sampler,
         )
         sampler_s.append(np.mean([r.sampler_time_s for r in runs]))
         objective_s.append(np.mean([r.wall_time_s - r.sampler_time_s for r in runs]))

@@ -7,18 +7,19 @@ PNG files beside it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 import datetime
 import html
 import importlib.metadata
 import math
 import os
+from pathlib import Path
 import platform
 import sys
-from pathlib import Path
 from typing import Any
-from typing import Sequence
 
 from optuna_qnas.compare._storage import mask_url
+
 
 _VERSIONED = (
     "optuna-qnas",
@@ -119,9 +120,12 @@ class _Doc:
                 header, rows = data
                 head = "".join(f"<th>{_inline(c)}</th>" for c in header)
                 rows_html = "".join(
-                    "<tr>" + "".join(f"<td>{_inline(c)}</td>" for c in row) + "</tr>" for row in rows
+                    "<tr>" + "".join(f"<td>{_inline(c)}</td>" for c in row) + "</tr>"
+                    for row in rows
                 )
-                body.append(f"<table><thead><tr>{head}</tr></thead><tbody>{rows_html}</tbody></table>")
+                body.append(
+                    f"<table><thead><tr>{head}</tr></thead><tbody>{rows_html}</tbody></table>"
+                )
             elif kind == "img":
                 body.append(
                     f'<figure><img src="{html.escape(data[0])}" alt="{html.escape(data[1])}">'
@@ -139,7 +143,7 @@ class _Doc:
             "figcaption{font-size:.85em;color:#555}"
         )
         return (
-            "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
             f"<title>{html.escape(title)}</title><style>{style}</style></head><body>\n"
             + "\n".join(body)
             + "\n</body></html>\n"
@@ -231,8 +235,14 @@ def write_report(
     items = []
     for problem in result.problems:
         s = result.problem_settings(problem)
-        extra = f"; optimum (best configuration's mean) {_fmt(s['optimum'], 6)}" if s.get("optimum") is not None else ""
-        items.append(f"`{problem}`: {s.get('problem_description') or ''} ({s['direction']}{extra})")
+        extra = (
+            f"; optimum (best configuration's mean) {_fmt(s['optimum'], 6)}"
+            if s.get("optimum") is not None
+            else ""
+        )
+        items.append(
+            f"`{problem}`: {s.get('problem_description') or ''} ({s['direction']}{extra})"
+        )
     doc.p("**Problems**")
     doc.ul(items)
     doc.p("**Samplers**")
@@ -322,9 +332,13 @@ def write_report(
             ],
             rows,
         )
-    noise_free = [p for p in result.problems if any(r.has_true_values for r in result.runs if r.problem == p)]
+    noise_free = [
+        p for p in result.problems if any(r.has_true_values for r in result.runs if r.problem == p)
+    ]
     if noise_free:
-        st_true = result.statistics(checkpoints=checkpoints, targets=targets, metric="incumbent_true")
+        st_true = result.statistics(
+            checkpoints=checkpoints, targets=targets, metric="incumbent_true"
+        )
         st_true.checkpoints.to_csv(out / "checkpoints_incumbent_true.csv", index=False)
         st_true.pairwise.to_csv(out / "significance_incumbent_true.csv", index=False)
         doc.h(2, "Noise-free score of the incumbent")
@@ -346,7 +360,12 @@ def write_report(
                     cells.append(
                         ""
                         if row.empty
-                        else _mean_cell(row.iloc[0]["mean"], row.iloc[0]["std"], row.iloc[0]["ci_low"], row.iloc[0]["ci_high"])
+                        else _mean_cell(
+                            row.iloc[0]["mean"],
+                            row.iloc[0]["std"],
+                            row.iloc[0]["ci_low"],
+                            row.iloc[0]["ci_high"],
+                        )
                     )
                 if any(cells):
                     rows.append([sampler, *cells])
@@ -392,7 +411,15 @@ def write_report(
         for r in st.pairwise.itertuples()
     ]
     doc.table(
-        ["problem", "trials", "pair", "means", "Mann-Whitney p (Holm)", "Welch p (Holm)", "verdict"],
+        [
+            "problem",
+            "trials",
+            "pair",
+            "means",
+            "Mann-Whitney p (Holm)",
+            "Welch p (Holm)",
+            "verdict",
+        ],
         rows,
     )
     doc.h(2, "Average rank")
@@ -403,7 +430,10 @@ def write_report(
     cols = [c for c in st.ranks.columns if c not in ("sampler", "average_rank")]
     doc.table(
         ["sampler", *cols, "average rank"],
-        [[r["sampler"], *[_fmt(r[c], 3) for c in cols], _fmt(r["average_rank"], 3)] for _, r in st.ranks.iterrows()],
+        [
+            [r["sampler"], *[_fmt(r[c], 3) for c in cols], _fmt(r["average_rank"], 3)]
+            for _, r in st.ranks.iterrows()
+        ],
     )
     doc.h(2, "Sampler overhead")
     doc.img("sampler_overhead.png", "Time spent inside the sampler per trial, and per run")
@@ -413,7 +443,9 @@ def write_report(
         f"{platform.machine()} with {os.cpu_count()} CPU(s); runs in parallel share the CPUs."
     )
     doc.h(2, "Reproduce")
-    started_by = list(dict.fromkeys(r.settings.get("command") for r in result.runs if r.settings.get("command")))
+    started_by = list(
+        dict.fromkeys(r.settings.get("command") for r in result.runs if r.settings.get("command"))
+    )
     if started_by and started_by != [command]:
         doc.p("The runs were produced by:")
         doc.code("\n".join(started_by))

@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
 from typing import Any
-from typing import Sequence
 
 import numpy as np
 from optuna.storages import BaseStorage
 from optuna.trial import TrialState
 
-from optuna_qnas.compare._storage import FAIL_REASON_ATTR
-from optuna_qnas.compare._storage import SETTINGS_ATTR
 from optuna_qnas.compare._storage import counted_trials
+from optuna_qnas.compare._storage import FAIL_REASON_ATTR
 from optuna_qnas.compare._storage import is_interrupted
 from optuna_qnas.compare._storage import make_storage
+from optuna_qnas.compare._storage import SETTINGS_ATTR
 from optuna_qnas.compare._timing import SAMPLER_TIME_ATTR
+
 
 TRUE_VALUE_ATTR = "true_value"  # written by objectives that know a noise-free value
 
@@ -98,7 +99,8 @@ class RunResult:
         best_i = -1
         for i, v in enumerate(self.values):
             if np.isfinite(v) and (
-                best_i < 0 or (v > self.values[best_i] if self.maximize else v < self.values[best_i])
+                best_i < 0
+                or (v > self.values[best_i] if self.maximize else v < self.values[best_i])
             ):
                 best_i = i
             if best_i >= 0:
@@ -327,7 +329,9 @@ def _run_from_study(storage: BaseStorage, study: Any, n_trials: int | None) -> R
         n_distinct=len(distinct),
         n_interrupted=sum(is_interrupted(t) for t in trials),
         fail_reasons=[
-            str(t.user_attrs.get(FAIL_REASON_ATTR, "")) for t in counted if t.state == TrialState.FAIL
+            str(t.user_attrs.get(FAIL_REASON_ATTR, ""))
+            for t in counted
+            if t.state == TrialState.FAIL
         ],
         settings=settings,
         true_values=true_values,

@@ -26,8 +26,17 @@ interrupted. Either way no trial is left ``RUNNING`` and the same command resume
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from collections.abc import Iterator
+from collections.abc import Mapping
+from collections.abc import Sequence
+from concurrent.futures import ALL_COMPLETED
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import wait
 import contextlib
+from dataclasses import dataclass
 import datetime
+from functools import partial
 import importlib
 import importlib.util
 import multiprocessing
@@ -35,17 +44,8 @@ import pickle
 import signal
 import sys
 import time
-import uuid
-from concurrent.futures import ALL_COMPLETED
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures import wait
-from dataclasses import dataclass
-from functools import partial
 from typing import Any
-from typing import Callable
-from typing import Iterator
-from typing import Mapping
-from typing import Sequence
+import uuid
 
 import optuna
 from optuna.storages import BaseStorage
@@ -54,22 +54,23 @@ from optuna.trial import TrialState
 from optuna_qnas.compare._result import ComparisonResult
 from optuna_qnas.compare._result import load_comparison
 from optuna_qnas.compare._samplers import INTEGER_VIEW
-from optuna_qnas.compare._samplers import SamplerSpec
 from optuna_qnas.compare._samplers import resolve_samplers
+from optuna_qnas.compare._samplers import SamplerSpec
+from optuna_qnas.compare._storage import counted_trials
 from optuna_qnas.compare._storage import DEFAULT_PREFIX
 from optuna_qnas.compare._storage import FAIL_REASON_ATTR
 from optuna_qnas.compare._storage import INTERRUPTED_ATTR
-from optuna_qnas.compare._storage import SEGMENTS_ATTR
-from optuna_qnas.compare._storage import SETTINGS_ATTR
-from optuna_qnas.compare._storage import counted_trials
 from optuna_qnas.compare._storage import is_interrupted
 from optuna_qnas.compare._storage import make_storage
+from optuna_qnas.compare._storage import SEGMENTS_ATTR
+from optuna_qnas.compare._storage import SETTINGS_ATTR
 from optuna_qnas.compare._storage import study_name
 from optuna_qnas.compare._timing import SamplerCallError
 from optuna_qnas.compare._timing import TimedSampler
-from optuna_qnas.problems import Problem
 from optuna_qnas.problems import get_problem
+from optuna_qnas.problems import Problem
 from optuna_qnas.problems import problem_names
+
 
 _DIRECTIONS = ("minimize", "maximize")
 _RESUME_SEED_MULTIPLIER = 1_000_003
@@ -289,7 +290,9 @@ def _run_one_trial(study: optuna.Study, storage: BaseStorage, objective: Callabl
     except optuna.TrialPruned:
         study.tell(trial, state=TrialState.PRUNED)
     except Exception as e:  # a failing evaluation is a result: record it and go on
-        storage.set_trial_user_attr(trial._trial_id, FAIL_REASON_ATTR, f"{type(e).__name__}: {e}"[:1000])
+        storage.set_trial_user_attr(
+            trial._trial_id, FAIL_REASON_ATTR, f"{type(e).__name__}: {e}"[:1000]
+        )
         study.tell(trial, state=TrialState.FAIL)
     except BaseException:  # KeyboardInterrupt, SystemExit: leave no RUNNING trial behind
         with contextlib.suppress(Exception):
@@ -413,9 +416,7 @@ def _poll(
         bar.refresh()
 
 
-def _run_in_pool(
-    tasks: Sequence[RunTask], n_workers: int, storage: BaseStorage, bar: Any
-) -> None:
+def _run_in_pool(tasks: Sequence[RunTask], n_workers: int, storage: BaseStorage, bar: Any) -> None:
     ctx = multiprocessing.get_context("spawn")
     stop = ctx.Event()
     pool = ProcessPoolExecutor(
@@ -624,7 +625,9 @@ def compare_samplers(
         try:
             client = Client(dask_scheduler, timeout="10s")
         except Exception as e:
-            raise ValueError(f"Cannot connect to the Dask scheduler {dask_scheduler!r}: {e}") from None
+            raise ValueError(
+                f"Cannot connect to the Dask scheduler {dask_scheduler!r}: {e}"
+            ) from None
     total = len(tasks) * n_trials
     bar = _make_progress(total, _count_progress(opened, tasks), progress, f"{len(tasks)} runs")
     try:
@@ -639,6 +642,4 @@ def compare_samplers(
             bar.close()
         if client is not None and dask_client is None:
             client.close()
-    return load_comparison(
-        opened, study_names=[t.study_name for t in tasks], n_trials=n_trials
-    )
+    return load_comparison(opened, study_names=[t.study_name for t in tasks], n_trials=n_trials)

@@ -12,14 +12,15 @@ workers. Samplers of this project are imported lazily, when a factory is first c
 
 from __future__ import annotations
 
-import importlib
+from collections.abc import Callable
+from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass
+import importlib
 from typing import Any
-from typing import Callable
-from typing import Mapping
-from typing import Sequence
 
 import optuna
+
 
 SamplerFactory = Callable[[int], optuna.samplers.BaseSampler]
 
@@ -112,7 +113,9 @@ SAMPLERS: dict[str, SamplerSpec] = {
             qaoa_sampler,
             description="optuna_qnas.QAOASampler(seed=seed): QUBO surrogate + QAOA on qiskit-aer",
         ),
-        SamplerSpec("tpe", tpe_sampler, description="optuna TPESampler(seed=seed), Optuna defaults"),
+        SamplerSpec(
+            "tpe", tpe_sampler, description="optuna TPESampler(seed=seed), Optuna defaults"
+        ),
         SamplerSpec(
             "cmaes",
             cmaes_sampler,
@@ -165,7 +168,11 @@ def resolve_samplers(
     specs: dict[str, SamplerSpec] = {}
     for name, value in items:
         if isinstance(value, SamplerSpec):
-            spec = value if value.name == name else SamplerSpec(name, value.factory, value.view, value.description)
+            spec = (
+                value
+                if value.name == name
+                else SamplerSpec(name, value.factory, value.view, value.description)
+            )
         elif isinstance(value, str):
             if value not in SAMPLERS:
                 raise ValueError(
@@ -174,7 +181,9 @@ def resolve_samplers(
             base = SAMPLERS[value]
             spec = SamplerSpec(name, base.factory, base.view, base.description)
         elif callable(value):
-            spec = SamplerSpec(name, value, description=getattr(value, "__qualname__", repr(value)))
+            spec = SamplerSpec(
+                name, value, description=getattr(value, "__qualname__", repr(value))
+            )
         else:
             raise ValueError(
                 f"Sampler {name!r} must map to a `seed -> sampler` callable, a SamplerSpec or a "

@@ -23,22 +23,32 @@ to a :class:`~optuna_qnas.compare.ComparisonResult`. Conventions:
 
 from __future__ import annotations
 
-import math
-import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import combinations
+import math
 from typing import Any
-from typing import Sequence
+import warnings
 
 import numpy as np
 from scipy import stats as sps
+
 
 ALPHA = 0.05
 DEFAULT_CHECKPOINTS = (10, 25, 50, 100, 200, 500, 1000)
 # Columns of the pairwise table, so that a comparison of one sampler (no pairs) still has them.
 PAIRWISE_COLUMNS = [
-    "problem", "checkpoint", "sampler_a", "sampler_b", "mean_a", "mean_b",
-    "p_mwu", "p_mwu_holm", "p_welch", "p_welch_holm", "verdict",
+    "problem",
+    "checkpoint",
+    "sampler_a",
+    "sampler_b",
+    "mean_a",
+    "mean_b",
+    "p_mwu",
+    "p_mwu_holm",
+    "p_welch",
+    "p_welch_holm",
+    "verdict",
 ]
 
 
@@ -259,8 +269,7 @@ def compute_statistics(
                     "failed": int(sum(r.n_failed for r in sruns)),
                     "pruned": int(sum(r.n_pruned for r in sruns)),
                     "sampler_ms_per_trial": float(
-                        1e3
-                        * np.nanmean(np.concatenate([r.sampler_time for r in sruns]))
+                        1e3 * np.nanmean(np.concatenate([r.sampler_time for r in sruns]))
                     )
                     if any(np.isfinite(r.sampler_time).any() for r in sruns)
                     else math.nan,

@@ -9,14 +9,15 @@ count towards the budget.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 import os
 from typing import Any
-from typing import Sequence
 
 import optuna
 from optuna.storages import BaseStorage
 from optuna.trial import FrozenTrial
 from optuna.trial import TrialState
+
 
 SETTINGS_ATTR = "qnas_compare"
 INTERRUPTED_ATTR = "qnas_compare:interrupted"
@@ -121,7 +122,9 @@ def is_interrupted(trial: FrozenTrial) -> bool:
     return bool(trial.system_attrs.get(INTERRUPTED_ATTR, False))
 
 
-def counted_trials(trials: Sequence[FrozenTrial], n_trials: int | None = None) -> list[FrozenTrial]:
+def counted_trials(
+    trials: Sequence[FrozenTrial], n_trials: int | None = None
+) -> list[FrozenTrial]:
     """The trials that use up the budget, by number: finished and not interrupted.
 
     Completed, pruned and failed evaluations all count (a failing configuration is a spent

@@ -10,15 +10,16 @@ process. The objective's own time is what remains of the trial's duration.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 import time
 from typing import Any
-from typing import Sequence
 
 import optuna
 from optuna.distributions import BaseDistribution
 from optuna.samplers import BaseSampler
 from optuna.trial import FrozenTrial
 from optuna.trial import TrialState
+
 
 SAMPLER_TIME_ATTR = "sampler_time_s"
 

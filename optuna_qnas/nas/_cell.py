@@ -57,9 +57,7 @@ def suggest_nb201_ops(
         Six operation names in edge order.
     """
     choices = check_choices("ops", ops, allowed=NB201_OPS)
-    return tuple(
-        suggest_choice(trial, f"{prefix}{e}", choices, ordinal=ordinal) for e in range(6)
-    )
+    return tuple(suggest_choice(trial, f"{prefix}{e}", choices, ordinal=ordinal) for e in range(6))
 
 
 def ops_to_arch_str(ops: Sequence[str]) -> str:
@@ -101,7 +99,7 @@ class CellCNNConfig:
     def arch_str(self) -> str:
         return ops_to_arch_str(self.ops)
 
-    def build(self, *, in_channels: int, num_classes: int) -> "torch.nn.Module":
+    def build(self, *, in_channels: int, num_classes: int) -> torch.nn.Module:
         """Build the network: stem, ``num_stages`` stages of cells with a stride-2 residual
         reduction block between stages (channels double), then BN-ReLU, global pooling, linear.
 

@@ -54,7 +54,9 @@ def check_choices(
 ) -> tuple[Any, ...]:
     """Validate a tuple of choices and return it as a tuple; raise ``ValueError`` on bad input."""
     if isinstance(choices, (str, bytes)) or not isinstance(choices, Sequence):
-        raise ValueError(f"{name} must be a sequence of choices, e.g. ({choices!r},); got {choices!r}.")
+        raise ValueError(
+            f"{name} must be a sequence of choices, e.g. ({choices!r},); got {choices!r}."
+        )
     values = tuple(choices)
     if len(values) == 0:
         raise ValueError(f"{name} must list at least one choice.")

@@ -33,7 +33,7 @@ class MLPConfig:
     def depth(self) -> int:
         return len(self.widths)
 
-    def build(self, *, in_features: int, num_classes: int) -> "torch.nn.Module":
+    def build(self, *, in_features: int, num_classes: int) -> torch.nn.Module:
         """Build ``Flatten -> [Linear -> norm -> activation -> dropout] x depth -> Linear``."""
         from optuna_qnas.nas._torch_modules import MLP
 

@@ -7,17 +7,18 @@ Problems are built lazily: listing them imports no benchmark tables and no torch
 
 from __future__ import annotations
 
-import importlib
 from functools import partial
+import importlib
 from typing import Any
 from typing import NamedTuple
 
 from optuna_qnas.problems._base import Problem
-from optuna_qnas.problems._bocs import DESCRIPTION as _BOCS_DESCRIPTION
 from optuna_qnas.problems._bocs import contamination_problem
-from optuna_qnas.problems._tabular import TABULAR_PROBLEMS
+from optuna_qnas.problems._bocs import DESCRIPTION as _BOCS_DESCRIPTION
 from optuna_qnas.problems._tabular import describe_tabular
 from optuna_qnas.problems._tabular import tabular_problem
+from optuna_qnas.problems._tabular import TABULAR_PROBLEMS
+
 
 __all__ = ["Problem", "ProblemInfo", "get_problem", "list_problems", "problem_names"]
 
@@ -79,7 +80,9 @@ def _lightning_problem(name: str) -> Problem:
     module, reason = _lightning_module()
     function, kwargs, description = _LIGHTNING_PROBLEMS[name]
     if module is None or not hasattr(module, function):
-        raise ValueError(f"Problem {name!r} is {reason or 'unavailable: ' + function + ' missing'}.")
+        raise ValueError(
+            f"Problem {name!r} is {reason or 'unavailable: ' + function + ' missing'}."
+        )
     direction = getattr(module, "DIRECTION", "maximize")
     return Problem(
         name=name,

@@ -27,6 +27,7 @@ import numpy as np
 
 from optuna_qnas.problems._base import Problem
 
+
 N_STAGES = 25
 N_SCENARIOS = 100
 LIMIT = 0.1

@@ -186,10 +186,7 @@ def pareto_front(points: Any, directions: Sequence[str] = EDGE_DIRECTIONS) -> np
                 keep[i], best = True, y
     else:
         keep = np.array(
-            [
-                not np.any(np.all(unique <= p, axis=1) & np.any(unique < p, axis=1))
-                for p in unique
-            ],
+            [not np.any(np.all(unique <= p, axis=1) & np.any(unique < p, axis=1)) for p in unique],
             dtype=bool,
         )
     front = unique[keep]

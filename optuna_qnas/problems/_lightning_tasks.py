@@ -31,7 +31,6 @@ import warnings
 import numpy as np
 
 
-
 _logger = logging.getLogger(__name__)
 
 Arrays = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
@@ -85,7 +84,9 @@ def bundled_ucr_datasets() -> list[str]:
     return [n for n in names if n in classification]
 
 
-def load_ucr_arrays(dataset: str = "ItalyPowerDemand", *, extract_path: str | None = None) -> Arrays:
+def load_ucr_arrays(
+    dataset: str = "ItalyPowerDemand", *, extract_path: str | None = None
+) -> Arrays:
     """A UCR/UEA dataset as ``(N, channels, length)`` float32 arrays and integer labels.
 
     The official TRAIN split trains and the official TEST split validates.
@@ -145,8 +146,8 @@ def load_vader_lexicon_arrays(
     Returns:
         ``(X_train, y_train, X_val, y_val)``.
     """
-    import vaderSentiment
     from sklearn.model_selection import train_test_split
+    import vaderSentiment
 
     if min_abs_valence < 0 or max_len < 1 or not 0.0 < val_fraction < 1.0:
         raise ValueError(
@@ -179,8 +180,7 @@ def load_vader_lexicon_arrays(
 def _check_arrays(data: Sequence[Any]) -> Arrays:
     if len(data) != 4:
         raise ValueError(
-            "data must be (X_train, y_train, X_val, y_val); got a sequence of "
-            f"{len(data)} items."
+            f"data must be (X_train, y_train, X_val, y_val); got a sequence of {len(data)} items."
         )
     X_tr, y_tr, X_va, y_va = (np.asarray(a) for a in data)
     for name, X, y in (("train", X_tr, y_tr), ("val", X_va, y_va)):
@@ -247,9 +247,7 @@ def _classifier_class() -> type:
             self.log("val_acc", (logits.argmax(-1) == y).float().mean(), on_epoch=True)
 
         def configure_optimizers(self) -> torch.optim.Optimizer:
-            return torch.optim.Adam(
-                self.parameters(), lr=self.lr, weight_decay=self.weight_decay
-            )
+            return torch.optim.Adam(self.parameters(), lr=self.lr, weight_decay=self.weight_decay)
 
     return ArchitectureClassifier
 

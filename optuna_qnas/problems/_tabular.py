@@ -33,6 +33,7 @@ import numpy as np
 
 from optuna_qnas.problems._base import Problem
 
+
 TRUE_VALUE_ATTR = "true_value"
 """Trial user attribute: the configuration's mean over the benchmark's training seeds."""
 
@@ -96,7 +97,13 @@ class TabularObjective:
     """
 
     def __init__(
-        self, *, kind: str, dataset: str, seed: int, integer_view: bool = False, mixed_view: bool = False
+        self,
+        *,
+        kind: str,
+        dataset: str,
+        seed: int,
+        integer_view: bool = False,
+        mixed_view: bool = False,
     ) -> None:
         if integer_view and mixed_view:
             raise ValueError("Choose at most one of integer_view and mixed_view.")
@@ -157,7 +164,9 @@ class TabularObjective:
 def _make_objective(
     seed: int, *, kind: str, dataset: str, integer_view: bool, mixed_view: bool = False
 ) -> TabularObjective:
-    return TabularObjective(kind=kind, dataset=dataset, seed=seed, integer_view=integer_view, mixed_view=mixed_view)
+    return TabularObjective(
+        kind=kind, dataset=dataset, seed=seed, integer_view=integer_view, mixed_view=mixed_view
+    )
 
 
 def _best_mean(kind: str, dataset: str) -> float:
@@ -168,7 +177,9 @@ def _best_mean(kind: str, dataset: str) -> float:
     return max(means) if bench.directions[metric] == "maximize" else min(means)
 
 
-def tabular_problem(kind: str, suffix: str, *, name_prefix: str, mixed_view: bool = False) -> Problem:
+def tabular_problem(
+    kind: str, suffix: str, *, name_prefix: str, mixed_view: bool = False
+) -> Problem:
     """Build the :class:`Problem` of one tabular benchmark dataset.
 
     Args:
@@ -183,9 +194,7 @@ def tabular_problem(kind: str, suffix: str, *, name_prefix: str, mixed_view: boo
     """
     datasets = _DATASETS_BY_KIND[kind]
     if suffix not in datasets:
-        raise ValueError(
-            f"Unknown {kind} dataset {suffix!r}; choose one of {sorted(datasets)}."
-        )
+        raise ValueError(f"Unknown {kind} dataset {suffix!r}; choose one of {sorted(datasets)}.")
     dataset = datasets[suffix]
     cls = _bench_class(kind)
     metric = "val_loss" if kind == "HPOLib" else "val_acc"
@@ -220,7 +229,9 @@ def tabular_problem(kind: str, suffix: str, *, name_prefix: str, mixed_view: boo
 _MIXED_NOTE = "; mixed view: native int/float/categorical parameters snapped to the grid"
 
 TABULAR_PROBLEMS: dict[str, tuple[str, str, str, bool]] = {
-    **{f"nasbench201-{s}": ("NASBench201", s, "nasbench201", False) for s in _NASBENCH201_DATASETS},
+    **{
+        f"nasbench201-{s}": ("NASBench201", s, "nasbench201", False) for s in _NASBENCH201_DATASETS
+    },
     **{f"hpolib-{s}": ("HPOLib", s, "hpolib", False) for s in _HPOLIB_DATASETS},
     **{f"hpobench-{s}": ("HPOBench", s, "hpobench", False) for s in _HPOBENCH_DATASETS},
     **{f"hpolib-{s}-mixed": ("HPOLib", s, "hpolib", True) for s in _HPOLIB_DATASETS},
@@ -228,7 +239,8 @@ TABULAR_PROBLEMS: dict[str, tuple[str, str, str, bool]] = {
 """Registry name -> (benchmark kind, dataset suffix, prefix, mixed view)."""
 
 _DESCRIPTION_BY_NAME = {
-    name: _DESCRIPTIONS[kind].format(ds=_DATASETS_BY_KIND[kind][suffix]) + (_MIXED_NOTE if mixed else "")
+    name: _DESCRIPTIONS[kind].format(ds=_DATASETS_BY_KIND[kind][suffix])
+    + (_MIXED_NOTE if mixed else "")
     for name, (kind, suffix, _, mixed) in TABULAR_PROBLEMS.items()
 }
 

@@ -6,4 +6,5 @@ from optuna_qnas.samplers._gate import VQESampler
 from optuna_qnas.samplers._qubo_sampler import QuantumAnnealingSampler
 from optuna_qnas.samplers._qubo_sampler import QUBOSampler
 
+
 __all__ = ["GroverSampler", "QAOASampler", "QUBOSampler", "QuantumAnnealingSampler", "VQESampler"]

@@ -14,6 +14,7 @@ from typing import Any
 
 from optuna_qnas.samplers._qubo_sampler import QUBOSampler
 
+
 #: The encoding gate-model samplers use unless told otherwise (qubit economy, see module doc).
 GATE_DEFAULT_ENCODING = "binary"
 
@@ -92,9 +93,21 @@ class QAOASampler(QUBOSampler):
 
         _reject_solver(kwargs, type(self).__name__)
         solver = QAOASolver(
-            reps=reps, backend=backend, sampler=primitive, pass_manager=pass_manager, qaoa=qaoa,
-            optimizer=optimizer, maxiter=maxiter, warm_maxiter=warm_maxiter, shots=shots, max_qubits=max_qubits,
-            decompose=decompose, max_rounds=max_rounds, warm_start=warm_start, cvar_alpha=cvar_alpha, engine=engine,
+            reps=reps,
+            backend=backend,
+            sampler=primitive,
+            pass_manager=pass_manager,
+            qaoa=qaoa,
+            optimizer=optimizer,
+            maxiter=maxiter,
+            warm_maxiter=warm_maxiter,
+            shots=shots,
+            max_qubits=max_qubits,
+            decompose=decompose,
+            max_rounds=max_rounds,
+            warm_start=warm_start,
+            cvar_alpha=cvar_alpha,
+            engine=engine,
         )
         super().__init__(solver=solver, encoding=encoding, **kwargs)
 
@@ -141,10 +154,23 @@ class VQESampler(QUBOSampler):
 
         _reject_solver(kwargs, type(self).__name__)
         solver = VQESolver(
-            reps=reps, entanglement=entanglement, ansatz=ansatz, vqe=vqe, backend=backend, sampler=primitive,
-            pass_manager=pass_manager, optimizer=optimizer, maxiter=maxiter, warm_maxiter=warm_maxiter, shots=shots,
-            max_qubits=max_qubits, decompose=decompose, max_rounds=max_rounds, warm_start=warm_start,
-            cvar_alpha=cvar_alpha, engine=engine,
+            reps=reps,
+            entanglement=entanglement,
+            ansatz=ansatz,
+            vqe=vqe,
+            backend=backend,
+            sampler=primitive,
+            pass_manager=pass_manager,
+            optimizer=optimizer,
+            maxiter=maxiter,
+            warm_maxiter=warm_maxiter,
+            shots=shots,
+            max_qubits=max_qubits,
+            decompose=decompose,
+            max_rounds=max_rounds,
+            warm_start=warm_start,
+            cvar_alpha=cvar_alpha,
+            engine=engine,
         )
         super().__init__(solver=solver, encoding=encoding, **kwargs)
 
@@ -185,7 +211,14 @@ class GroverSampler(QUBOSampler):
 
         _reject_solver(kwargs, type(self).__name__)
         solver = GroverSolver(
-            num_value_qubits=num_value_qubits, num_iterations=num_iterations, backend=backend, sampler=primitive,
-            pass_manager=pass_manager, shots=shots, max_qubits=max_qubits, decompose=decompose, max_rounds=max_rounds,
+            num_value_qubits=num_value_qubits,
+            num_iterations=num_iterations,
+            backend=backend,
+            sampler=primitive,
+            pass_manager=pass_manager,
+            shots=shots,
+            max_qubits=max_qubits,
+            decompose=decompose,
+            max_rounds=max_rounds,
         )
         super().__init__(solver=solver, encoding=encoding, **kwargs)

@@ -18,10 +18,10 @@ from collections.abc import Sequence
 import json
 import math
 import time
-import warnings
-import weakref
 from typing import Any
 from typing import TYPE_CHECKING
+import warnings
+import weakref
 
 import numpy as np
 import optuna
@@ -230,7 +230,9 @@ class QUBOSampler(BaseSampler):
         independent_sampler: BaseSampler | None = None,
         warn_independent_sampling: bool = True,
     ) -> None:
-        self._n_startup_trials = _check_positive_int("n_startup_trials", n_startup_trials, minimum=0)
+        self._n_startup_trials = _check_positive_int(
+            "n_startup_trials", n_startup_trials, minimum=0
+        )
         self._num_samples = _check_positive_int("num_samples", num_samples)
         if num_reads is not None:
             _check_positive_int("num_reads", num_reads)
@@ -243,10 +245,14 @@ class QUBOSampler(BaseSampler):
                     "callable pair_mask -> surrogate."
                 )
         elif not callable(surrogate):
-            raise ValueError(f"surrogate must be one of {SURROGATES} or a callable; got {surrogate!r}.")
+            raise ValueError(
+                f"surrogate must be one of {SURROGATES} or a callable; got {surrogate!r}."
+            )
         self._surrogate = surrogate
         if acquisition is not None and acquisition not in ACQUISITIONS:
-            raise ValueError(f"Unknown acquisition {acquisition!r}. Use one of {', '.join(ACQUISITIONS)} or None.")
+            raise ValueError(
+                f"Unknown acquisition {acquisition!r}. Use one of {', '.join(ACQUISITIONS)} or None."
+            )
         if acquisition in _PREDICTIVE and surrogate in ("bore", "fm"):
             raise ValueError(
                 f"acquisition={acquisition!r} needs a surrogate with a predictive variance; surrogate={surrogate!r} "
@@ -278,7 +284,9 @@ class QUBOSampler(BaseSampler):
         if seed is not None and not isinstance(seed, (int, np.integer)):
             raise ValueError(f"seed must be an int or None; got {seed!r}.")
         self._seed = None if seed is None else int(seed)
-        self._base_seed = self._seed if self._seed is not None else int(np.random.randint(2**31 - 1))
+        self._base_seed = (
+            self._seed if self._seed is not None else int(np.random.randint(2**31 - 1))
+        )
         if independent_sampler is not None and not isinstance(independent_sampler, BaseSampler):
             raise ValueError(
                 "independent_sampler must be an optuna.samplers.BaseSampler (e.g. "
@@ -291,9 +299,9 @@ class QUBOSampler(BaseSampler):
         # storage, so a later storage at the same address cannot inherit it), study and search
         # space: they never change once a trial has every parameter, and decoding them all
         # again each proposal cost ~10 ms at 100 trials. Only a cache: never pickled.
-        self._levels_cache: weakref.WeakKeyDictionary[Any, dict[tuple[Any, ...], dict[int, np.ndarray]]] = (
-            weakref.WeakKeyDictionary()
-        )
+        self._levels_cache: weakref.WeakKeyDictionary[
+            Any, dict[tuple[Any, ...], dict[int, np.ndarray]]
+        ] = weakref.WeakKeyDictionary()
 
     @property
     def solver(self) -> Any:
@@ -309,7 +317,9 @@ class QUBOSampler(BaseSampler):
         return np.random.RandomState([self._base_seed % (2**32), trial.number % (2**32), 0x51AB])
 
     # ----- BaseSampler API ------------------------------------------------------------------------
-    def infer_relative_search_space(self, study: Study, trial: FrozenTrial) -> dict[str, BaseDistribution]:
+    def infer_relative_search_space(
+        self, study: Study, trial: FrozenTrial
+    ) -> dict[str, BaseDistribution]:
         space: dict[str, BaseDistribution] = {}
         for name, dist in self._search_space.calculate(study, use_cache=True).items():
             # Single-valued distributions need no bits; unknown distribution types go to the
@@ -329,13 +339,15 @@ class QUBOSampler(BaseSampler):
             search_space, self._encoding, max_levels=self._max_levels, float_bins=self._float_bins
         )
         trials = study._get_trials(deepcopy=False, use_cache=True)
-        others = [t for t in trials if t.number != trial.number and all(n in t.params for n in search_space)]
+        others = [
+            t
+            for t in trials
+            if t.number != trial.number and all(n in t.params for n in search_space)
+        ]
         levels_by_number = self._levels_by_number(study, search_space, enc, others)
         repeats = Counter(tuple(lv.tolist()) for lv in levels_by_number.values())
         seen = set(repeats) | self._claims(trials, trial, enc)
-        observed = [
-            t for t in others if t.state == TrialState.COMPLETE and t.values is not None
-        ]
+        observed = [t for t in others if t.state == TrialState.COMPLETE and t.values is not None]
         info: dict[str, Any] = {}
         incumbent = None
         model = None
@@ -343,8 +355,12 @@ class QUBOSampler(BaseSampler):
         targets = np.zeros(0)
         if len(observed) >= max(self._n_startup_trials, 2):
             losses = self._losses(study, observed, rng)
-            X = enc.encode_levels(np.stack([levels_by_number[t.number] for t in observed]))  # (n, n_bits)
-            model, targets = self._fit_surrogate(enc, X, losses, rng, self._stored_scales(others, enc))
+            X = enc.encode_levels(
+                np.stack([levels_by_number[t.number] for t in observed])
+            )  # (n, n_bits)
+            model, targets = self._fit_surrogate(
+                enc, X, losses, rng, self._stored_scales(others, enc)
+            )
             incumbent = observed[int(np.argmin(losses))]
             top = np.argsort(losses, kind="stable")[:_EI_TOP_TRIALS]
             top_levels = np.stack([levels_by_number[observed[i].number] for i in top])
@@ -361,8 +377,15 @@ class QUBOSampler(BaseSampler):
             else:
                 if self._uses_ei(model):
                     levels, info = self._propose_ei(
-                        enc, model, seen, rng, repeats, top_levels, float(targets.min()),
-                        self._stored_ratios(others, enc), rank_by_gain=self._ranks_by_gain(model, trial),
+                        enc,
+                        model,
+                        seen,
+                        rng,
+                        repeats,
+                        top_levels,
+                        float(targets.min()),
+                        self._stored_ratios(others, enc),
+                        rank_by_gain=self._ranks_by_gain(model, trial),
                     )
                 else:
                     levels, info = self._propose(enc, model, seen, rng, repeats)
@@ -379,7 +402,11 @@ class QUBOSampler(BaseSampler):
             current = study._storage.get_all_trials(study._study_id, deepcopy=False)
             taken = self._claims(current, trial, enc)
             for t in current:
-                if t.number != trial.number and t.number not in levels_by_number and all(n in t.params for n in search_space):
+                if (
+                    t.number != trial.number
+                    and t.number not in levels_by_number
+                    and all(n in t.params for n in search_space)
+                ):
                     taken.add(tuple(int(v) for v in enc.levels_of(t.params)))
             if key in seen or key not in taken or len(seen) >= enc.n_configurations:
                 break
@@ -431,10 +458,16 @@ class QUBOSampler(BaseSampler):
         self._levels_cache = weakref.WeakKeyDictionary()
 
     def sample_independent(
-        self, study: Study, trial: FrozenTrial, param_name: str, param_distribution: BaseDistribution
+        self,
+        study: Study,
+        trial: FrozenTrial,
+        param_name: str,
+        param_distribution: BaseDistribution,
     ) -> Any:
         if self._warn_independent_sampling and not param_distribution.single():
-            n_complete = len(study._get_trials(deepcopy=False, states=(TrialState.COMPLETE,), use_cache=True))
+            n_complete = len(
+                study._get_trials(deepcopy=False, states=(TrialState.COMPLETE,), use_cache=True)
+            )
             if n_complete >= self._n_startup_trials:
                 reason = (
                     f"{type(param_distribution).__name__} is not supported by QUBOSampler"
@@ -450,7 +483,9 @@ class QUBOSampler(BaseSampler):
                         fallback_reason=reason,
                     )
                 )
-        return self._independent_sampler.sample_independent(study, trial, param_name, param_distribution)
+        return self._independent_sampler.sample_independent(
+            study, trial, param_name, param_distribution
+        )
 
     def before_trial(self, study: Study, trial: FrozenTrial) -> None:
         self._independent_sampler.before_trial(study, trial)
@@ -461,7 +496,9 @@ class QUBOSampler(BaseSampler):
         self._independent_sampler.after_trial(study, trial, state, values)
 
     # ----- internals ------------------------------------------------------------------------------
-    def _losses(self, study: Study, observed: list[FrozenTrial], rng: np.random.RandomState) -> np.ndarray:
+    def _losses(
+        self, study: Study, observed: list[FrozenTrial], rng: np.random.RandomState
+    ) -> np.ndarray:
         """One loss per observed trial (lower is better): directions folded in, multi-objective
         values scalarised, infinities clipped, constraint violations ranked below every feasible
         value."""
@@ -480,7 +517,9 @@ class QUBOSampler(BaseSampler):
                 col = col / magnitude
             lo, hi = col[finite].min(), col[finite].max()
             span = hi - lo if hi > lo else 1.0
-            Y[:, k] = np.where(np.isposinf(col), hi + span, np.where(np.isneginf(col), lo - span, col))
+            Y[:, k] = np.where(
+                np.isposinf(col), hi + span, np.where(np.isneginf(col), lo - span, col)
+            )
         if Y.shape[1] == 1:
             loss = Y[:, 0]
         else:
@@ -491,7 +530,8 @@ class QUBOSampler(BaseSampler):
             w = rng.dirichlet(np.ones(Y.shape[1]))
             loss = (Z * w).max(axis=1) + 0.05 * (Z * w).sum(axis=1)
         violations = np.array(
-            [sum(max(0.0, float(c)) for c in t.constraints.values()) for t in observed], dtype=float
+            [sum(max(0.0, float(c)) for c in t.constraints.values()) for t in observed],
+            dtype=float,
         )
         infeasible = violations > 0
         if infeasible.any():
@@ -548,7 +588,10 @@ class QUBOSampler(BaseSampler):
         mode = self._acquisition or "ei_gain"
         if mode == "ei":
             return False
-        if not (callable(getattr(model, "predict_with_reference", None)) and hasattr(model, "noise_std")):
+        if not (
+            callable(getattr(model, "predict_with_reference", None))
+            and hasattr(model, "noise_std")
+        ):
             if self._acquisition is None:
                 return False
             # Raised at the first model proposal, whatever its trial number's parity.
@@ -604,7 +647,11 @@ class QUBOSampler(BaseSampler):
         # never below the usual start), so the doublings of one proposal are not repeated by the
         # next: on the 69-bit mixed space 3.2 instead of 5.2 solves per proposal.
         n_solves = 1 + len(draws)
-        starts = penalty_ratios if penalty_ratios and len(penalty_ratios) == n_solves else [_PENALTY_START] * n_solves
+        starts = (
+            penalty_ratios
+            if penalty_ratios and len(penalty_ratios) == n_solves
+            else [_PENALTY_START] * n_solves
+        )
         next_ratios = []
         for k, qubo in enumerate([mean_qubo] + draws):
             result, strength, nxt = self._solve_with_penalty(qubo, penalty, enc, rng, starts[k])
@@ -631,9 +678,13 @@ class QUBOSampler(BaseSampler):
         if moves:
             moves_arr = np.stack(moves)
             if len(moves_arr) > _EI_MAX_NEIGHBOURS:
-                moves_arr = moves_arr[rng.choice(len(moves_arr), _EI_MAX_NEIGHBOURS, replace=False)]
+                moves_arr = moves_arr[
+                    rng.choice(len(moves_arr), _EI_MAX_NEIGHBOURS, replace=False)
+                ]
             groups.append(("local", moves_arr))
-        groups.append(("random", (rng.random_sample((self._ei_random, len(sizes))) * sizes).astype(np.int64)))
+        groups.append(
+            ("random", (rng.random_sample((self._ei_random, len(sizes))) * sizes).astype(np.int64))
+        )
         # A binned parameter is refined inside its bin, so an evaluated level tuple still gives a
         # new configuration: such tuples stay candidates a few times (local refinement).
         binned = enc.n_configurations == math.inf
@@ -709,7 +760,10 @@ class QUBOSampler(BaseSampler):
                     info["candidate_rank"] = rank
                     return cand_levels[idx], info
         assert best is not None
-        if enc.n_configurations == math.inf and repeats.get(tuple(int(v) for v in best), 0) < _MAX_BIN_REPEATS:
+        if (
+            enc.n_configurations == math.inf
+            and repeats.get(tuple(int(v) for v in best), 0) < _MAX_BIN_REPEATS
+        ):
             # A binned parameter is refined inside its bin, so a seen level tuple still gives a
             # new configuration; a few times per tuple, then the search moves on.
             info["repeated_levels"] = True
@@ -720,7 +774,9 @@ class QUBOSampler(BaseSampler):
         return self._mutate_to_unseen(enc, best, seen, rng), info
 
     @staticmethod
-    def _claims(trials: Sequence[FrozenTrial], trial: FrozenTrial, enc: SearchSpaceEncoding) -> set[tuple[int, ...]]:
+    def _claims(
+        trials: Sequence[FrozenTrial], trial: FrozenTrial, enc: SearchSpaceEncoding
+    ) -> set[tuple[int, ...]]:
         """Configurations claimed by other running trials that have not stored parameters yet."""
         claims: set[tuple[int, ...]] = set()
         for t in trials:
@@ -732,7 +788,9 @@ class QUBOSampler(BaseSampler):
         return claims
 
     @staticmethod
-    def _stored(others: list[FrozenTrial], enc: SearchSpaceEncoding, key: str) -> list[float] | None:
+    def _stored(
+        others: list[FrozenTrial], enc: SearchSpaceEncoding, key: str
+    ) -> list[float] | None:
         """The list of numbers the latest earlier proposal over the same bits stored under
         ``key`` in its trial's system attributes (state lives in the storage, not the process)."""
         for t in sorted(others, key=lambda t: t.number, reverse=True):
@@ -744,12 +802,16 @@ class QUBOSampler(BaseSampler):
         return None
 
     @classmethod
-    def _stored_scales(cls, others: list[FrozenTrial], enc: SearchSpaceEncoding) -> list[float] | None:
+    def _stored_scales(
+        cls, others: list[FrozenTrial], enc: SearchSpaceEncoding
+    ) -> list[float] | None:
         """The regression's scales fitted for the latest earlier proposal (evidence warm start)."""
         return cls._stored(others, enc, "log_scales")
 
     @classmethod
-    def _stored_ratios(cls, others: list[FrozenTrial], enc: SearchSpaceEncoding) -> list[float] | None:
+    def _stored_ratios(
+        cls, others: list[FrozenTrial], enc: SearchSpaceEncoding
+    ) -> list[float] | None:
         """The penalty ratios the latest earlier proposal ended with."""
         ratios = cls._stored(others, enc, "penalty_ratios")
         return ratios if ratios and all(r > 0 for r in ratios) else None
@@ -773,13 +835,17 @@ class QUBOSampler(BaseSampler):
         """
         has_penalty = bool(np.any(penalty.linear) or np.any(penalty.quadratic))
         ratio = start_ratio
-        strength = ratio * float(np.max(qubo.max_flip_delta(), initial=0.0)) if has_penalty else 0.0
+        strength = (
+            ratio * float(np.max(qubo.max_flip_delta(), initial=0.0)) if has_penalty else 0.0
+        )
         if has_penalty and strength <= 0:
             strength = 1.0  # a constant model: any positive penalty
         result: SolverResult | None = None
         next_ratio = start_ratio
         for attempt in range(max_doublings + 1):
-            result = self._solver.solve(qubo + penalty.scaled(strength), self._num_samples, int(rng.randint(2**31 - 1)))
+            result = self._solver.solve(
+                qubo + penalty.scaled(strength), self._num_samples, int(rng.randint(2**31 - 1))
+            )
             if not has_penalty or result.samples.shape[0] == 0:
                 break
             valid = float(enc.feasible(result.samples).mean())
@@ -799,7 +865,11 @@ class QUBOSampler(BaseSampler):
         return result, strength, next_ratio
 
     def _mutate_to_unseen(
-        self, enc: SearchSpaceEncoding, levels: np.ndarray, seen: set[tuple[int, ...]], rng: np.random.RandomState
+        self,
+        enc: SearchSpaceEncoding,
+        levels: np.ndarray,
+        seen: set[tuple[int, ...]],
+        rng: np.random.RandomState,
     ) -> np.ndarray:
         sizes = np.array([p.n_levels for p in enc.params])
         movable = np.nonzero(sizes > 1)[0]
@@ -892,5 +962,7 @@ class QuantumAnnealingSampler(QUBOSampler):
        a ``ValueError`` that says so.
     """
 
-    def __init__(self, *, solver: Any = "simulated_annealing", num_reads: int | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, *, solver: Any = "simulated_annealing", num_reads: int | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(solver=solver, num_reads=num_reads, **kwargs)

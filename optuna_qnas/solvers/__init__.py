@@ -11,7 +11,9 @@ from optuna_qnas.solvers._dimod import make_solver
 
 
 # The qiskit solvers stay optional (the `qiskit` extra): resolved on first access (PEP 562).
-_LAZY = {name: "optuna_qnas.solvers._qiskit" for name in ("QAOASolver", "VQESolver", "GroverSolver")}
+_LAZY = {
+    name: "optuna_qnas.solvers._qiskit" for name in ("QAOASolver", "VQESolver", "GroverSolver")
+}
 
 
 def __getattr__(name: str) -> Any:

@@ -126,7 +126,9 @@ class DimodSolver:
                 f"DimodSolver needs a dimod.Sampler (an object with .sample(bqm)); got {type(sampler).__name__}."
             )
         if num_reads is not None and (
-            not isinstance(num_reads, (int, np.integer)) or isinstance(num_reads, bool) or num_reads < 1
+            not isinstance(num_reads, (int, np.integer))
+            or isinstance(num_reads, bool)
+            or num_reads < 1
         ):
             raise ValueError(f"num_reads must be a positive integer or None; got {num_reads!r}.")
         self.sampler = sampler
@@ -181,7 +183,9 @@ class DimodSolver:
             kwargs["seed"] = int(seed) % (2**32)
         if "return_embedding" in params:
             kwargs["return_embedding"] = True
-        if self._default_beta_range and not {"beta_range", "beta_schedule"} & set(self.sample_kwargs):
+        if self._default_beta_range and not {"beta_range", "beta_schedule"} & set(
+            self.sample_kwargs
+        ):
             beta_range = ising_beta_range(bqm)
             if beta_range is not None:
                 kwargs["beta_range"] = beta_range
@@ -190,7 +194,10 @@ class DimodSolver:
         sampleset = self.sampler.sample(bqm, **kwargs)
         elapsed = time.perf_counter() - start
         xs = sampleset_to_array(sampleset, n)
-        info: dict[str, Any] = {"solver": type(self.sampler).__name__, "solve_seconds": round(elapsed, 6)}
+        info: dict[str, Any] = {
+            "solver": type(self.sampler).__name__,
+            "solve_seconds": round(elapsed, 6),
+        }
         info.update(_sampleset_stats(sampleset))
         return SolverResult.from_samples(qubo, xs, num_samples, info)
 
@@ -224,10 +231,16 @@ def _sampleset_stats(sampleset: Any) -> dict[str, Any]:
 
 
 _PRESETS = ("simulated_annealing", "tabu", "steepest_descent", "exact", "qpu", "hybrid")
-_ALIASES = {"sa": "simulated_annealing", "neal": "simulated_annealing", "greedy": "steepest_descent"}
+_ALIASES = {
+    "sa": "simulated_annealing",
+    "neal": "simulated_annealing",
+    "greedy": "steepest_descent",
+}
 
 
-def make_solver(name: str = "simulated_annealing", *, num_reads: int | None = None, **sample_kwargs: Any) -> DimodSolver:
+def make_solver(
+    name: str = "simulated_annealing", *, num_reads: int | None = None, **sample_kwargs: Any
+) -> DimodSolver:
     """A ``DimodSolver`` from a preset name.
 
     Args:
@@ -246,7 +259,9 @@ def make_solver(name: str = "simulated_annealing", *, num_reads: int | None = No
        and a Leap token (``DWAVE_API_TOKEN`` or ``dwave config create``).
     """
     if not isinstance(name, str):
-        raise ValueError(f"solver must be a preset name or a solver object; got {type(name).__name__}.")
+        raise ValueError(
+            f"solver must be a preset name or a solver object; got {type(name).__name__}."
+        )
     key = _ALIASES.get(name.lower(), name.lower())
     if key not in _PRESETS:
         raise ValueError(
@@ -271,7 +286,9 @@ def make_solver(name: str = "simulated_annealing", *, num_reads: int | None = No
 
         # ExactSolver enumerates 2^n states in memory: 2^20 x 20 bytes is about 20 MB; 30 bits
         # would need tens of GB.
-        return DimodSolver(dimod.ExactSolver(), num_reads=num_reads, sample_kwargs=sample_kwargs, max_variables=20)
+        return DimodSolver(
+            dimod.ExactSolver(), num_reads=num_reads, sample_kwargs=sample_kwargs, max_variables=20
+        )
     return DimodSolver(_cloud_sampler(key), num_reads=num_reads, sample_kwargs=sample_kwargs)
 
 
@@ -295,7 +312,7 @@ def _cloud_sampler(key: str) -> Any:
         # client is built: hold its loggers at INFO for that moment.
         with _quiet_cloud_logs():
             return EmbeddingComposite(DWaveSampler()) if key == "qpu" else LeapHybridSampler()
-    except Exception as exc:  # noqa: BLE001 - the cloud client raises many types; report one
+    except Exception as exc:
         # Never include the exception text: some cloud errors echo the request, token included.
         raise RuntimeError(
             f"Could not connect to D-Wave Leap for the {key!r} solver ({type(exc).__name__}). Check "
@@ -305,7 +322,9 @@ def _cloud_sampler(key: str) -> Any:
 
 @contextlib.contextmanager
 def _quiet_cloud_logs() -> Iterator[None]:
-    loggers = [logging.getLogger(name) for name in ("dwave.cloud", "dwave.cloud.client", "dwave.system")]
+    loggers = [
+        logging.getLogger(name) for name in ("dwave.cloud", "dwave.cloud.client", "dwave.system")
+    ]
     levels = [lg.level for lg in loggers]
     for lg in loggers:
         if lg.getEffectiveLevel() < logging.INFO:
@@ -324,5 +343,5 @@ def _dwave_token_configured() -> bool:
         from dwave.cloud.config import load_config
 
         return bool(load_config().get("token"))
-    except Exception:  # noqa: BLE001 - a broken config file counts as no token
+    except Exception:
         return False

@@ -21,13 +21,14 @@ from __future__ import annotations
 import math
 import os
 import time
-import warnings
 from typing import Any
+import warnings
 
 import numpy as np
 
 from optuna_qnas._qubo import QUBO
 from optuna_qnas.solvers._base import SolverResult
+
 
 _ENGINES = ("aer", "qiskit_optimization")
 # Bytes per amplitude an exact solve holds at once: the state vector (16) inside Aer, its
@@ -67,9 +68,9 @@ def _check_positive_int(name: str, value: Any, minimum: int = 1, hint: str = "")
     return int(value)
 
 
-
 #: Entanglement patterns qiskit's ``real_amplitudes`` ansatz accepts by name.
 _ENTANGLEMENTS = ("full", "linear", "reverse_linear", "pairwise", "circular", "sca")
+
 
 class _GateSolver:
     """Shared plumbing: backend, qubit budget, decomposition, warm start, validation."""
@@ -104,7 +105,11 @@ class _GateSolver:
         self.max_rounds = max_rounds
         self.warm_start = bool(warm_start)
         self.backend = resolve_backend(
-            backend, shots=shots, sampler=sampler, pass_manager=pass_manager, optimization_level=optimization_level
+            backend,
+            shots=shots,
+            sampler=sampler,
+            pass_manager=pass_manager,
+            optimization_level=optimization_level,
         )
         limit = self.backend.num_device_qubits
         if max_qubits is None:
@@ -112,7 +117,9 @@ class _GateSolver:
             if limit is not None:
                 max_qubits = min(max_qubits, limit)
         else:
-            _check_positive_int("max_qubits", max_qubits, hint=" (the widest circuit to simulate or run)")
+            _check_positive_int(
+                "max_qubits", max_qubits, hint=" (the widest circuit to simulate or run)"
+            )
             if limit is not None and max_qubits > limit:
                 raise ValueError(
                     f"max_qubits={max_qubits} exceeds the {limit} qubits of {self.backend.name}; use "
@@ -144,13 +151,17 @@ class _GateSolver:
         start = time.perf_counter()
         cpu_start = time.process_time()
         if n == 0:
-            return SolverResult(np.zeros((1, 0), dtype=np.int8), np.array([qubo.offset]), {"solver": self._name})
+            return SolverResult(
+                np.zeros((1, 0), dtype=np.int8), np.array([qubo.offset]), {"solver": self._name}
+            )
         if not (np.any(qubo.linear) or np.any(qubo.quadratic)):
             # A constant QUBO (e.g. the posterior mean of a model fitted to a constant objective):
             # every assignment is a minimum and a cost layer would have no parameters to bind.
             rng = np.random.RandomState(seed)
             xs = rng.randint(0, 2, size=(max(num_samples, 1), n)).astype(np.int8)
-            return SolverResult.from_samples(qubo, xs, num_samples, {"solver": self._name, "constant_qubo": True})
+            return SolverResult.from_samples(
+                qubo, xs, num_samples, {"solver": self._name, "constant_qubo": True}
+            )
         width = self._sub_width()
         if n > width:
             # Checked before anything is built: no circuit, no state vector.
@@ -162,7 +173,12 @@ class _GateSolver:
                     f"(encoding='binary' or 'domain_wall')."
                 )
             res = decomposed_solve(
-                qubo, self._solve_small, width=width, num_samples=num_samples, seed=seed, max_rounds=self.max_rounds
+                qubo,
+                self._solve_small,
+                width=width,
+                num_samples=num_samples,
+                seed=seed,
+                max_rounds=self.max_rounds,
             )
         else:
             res = self._solve_small(qubo, num_samples, seed)
@@ -255,15 +271,25 @@ class _VariationalSolver(_GateSolver):
         **kwargs: Any,
     ) -> None:
         self.reps = _check_positive_int("reps", reps, hint=" (circuit layers; 1-3 are typical)")
-        self.maxiter = _check_positive_int("maxiter", maxiter, hint=" (optimiser iterations per solve)")
+        self.maxiter = _check_positive_int(
+            "maxiter", maxiter, hint=" (optimiser iterations per solve)"
+        )
         self.warm_maxiter = (
-            max(1, maxiter // 3) if warm_maxiter is None else _check_positive_int("warm_maxiter", warm_maxiter)
+            max(1, maxiter // 3)
+            if warm_maxiter is None
+            else _check_positive_int("warm_maxiter", warm_maxiter)
         )
         self._optimizer_name, self._optimizer_obj = _resolve_optimizer(optimizer)
-        if cvar_alpha is not None and not (isinstance(cvar_alpha, (int, float)) and 0.0 < cvar_alpha <= 1.0):
-            raise ValueError(f"cvar_alpha must be None or a number in (0, 1] (e.g. 0.25); got {cvar_alpha!r}.")
+        if cvar_alpha is not None and not (
+            isinstance(cvar_alpha, (int, float)) and 0.0 < cvar_alpha <= 1.0
+        ):
+            raise ValueError(
+                f"cvar_alpha must be None or a number in (0, 1] (e.g. 0.25); got {cvar_alpha!r}."
+            )
         self.cvar_alpha = None if cvar_alpha is None else float(cvar_alpha)
-        self.initial_point = None if initial_point is None else np.asarray(initial_point, dtype=float).ravel()
+        self.initial_point = (
+            None if initial_point is None else np.asarray(initial_point, dtype=float).ravel()
+        )
         super().__init__(**kwargs)
 
     def _optimizer(self, warm: bool, num_params: int) -> Any:
@@ -289,10 +315,16 @@ class _VariationalSolver(_GateSolver):
         from optuna_qnas.solvers._qiskit_variational import optimise
 
         if self.engine == "qiskit_optimization":
-            return self._solve_min_eigen(qubo, num_samples, seed, self._qiskit_optimization_algorithm(qubo))
+            return self._solve_min_eigen(
+                qubo, num_samples, seed, self._qiskit_optimization_algorithm(qubo)
+            )
         circuit, params = self._circuit(qubo)
         starts: list[np.ndarray]
-        warm = self.warm_start and self._warm_point is not None and len(self._warm_point) == len(params)
+        warm = (
+            self.warm_start
+            and self._warm_point is not None
+            and len(self._warm_point) == len(params)
+        )
         if self.initial_point is not None:
             if len(self.initial_point) != len(params):
                 raise ValueError(
@@ -306,9 +338,15 @@ class _VariationalSolver(_GateSolver):
             assert self._warm_point is not None
             starts = [self._warm_point] + starts[:1]
         run = optimise(
-            qubo, circuit, params, self.backend,
-            starts=starts, optimizer=self._optimizer(warm, len(params)), num_samples=num_samples,
-            cvar_alpha=self.cvar_alpha, seed=seed,
+            qubo,
+            circuit,
+            params,
+            self.backend,
+            starts=starts,
+            optimizer=self._optimizer(warm, len(params)),
+            num_samples=num_samples,
+            cvar_alpha=self.cvar_alpha,
+            seed=seed,
         )
         if self.warm_start:
             self._warm_point = run.point
@@ -411,9 +449,21 @@ class QAOASolver(_VariationalSolver):
             engine = "qiskit_optimization"
         self.user_algorithm = qaoa
         super().__init__(
-            reps=reps, optimizer=optimizer, maxiter=maxiter, warm_maxiter=warm_maxiter, cvar_alpha=cvar_alpha,
-            initial_point=initial_point, backend=backend, shots=shots, sampler=sampler, pass_manager=pass_manager,
-            max_qubits=max_qubits, decompose=decompose, max_rounds=max_rounds, warm_start=warm_start, engine=engine,
+            reps=reps,
+            optimizer=optimizer,
+            maxiter=maxiter,
+            warm_maxiter=warm_maxiter,
+            cvar_alpha=cvar_alpha,
+            initial_point=initial_point,
+            backend=backend,
+            shots=shots,
+            sampler=sampler,
+            pass_manager=pass_manager,
+            max_qubits=max_qubits,
+            decompose=decompose,
+            max_rounds=max_rounds,
+            warm_start=warm_start,
+            engine=engine,
         )
 
     def __repr__(self) -> str:
@@ -444,7 +494,11 @@ class QAOASolver(_VariationalSolver):
 
             if self.user_algorithm is not None:
                 return self.user_algorithm
-            if self.warm_start and self._warm_point is not None and len(self._warm_point) == 2 * self.reps:
+            if (
+                self.warm_start
+                and self._warm_point is not None
+                and len(self._warm_point) == 2 * self.reps
+            ):
                 x0 = self._warm_point
                 self._built_warm = True
             else:
@@ -452,11 +506,19 @@ class QAOASolver(_VariationalSolver):
                 # (beta..., gamma...), mixes with exp(-i beta X) (our beta negated) and does not
                 # normalise, so the ramp's gammas are divided by the Ising scale.
                 h, j, _ = qubo_to_ising(qubo)
-                ramp = linear_ramp(self.reps, 0.8) if self.initial_point is None else self.initial_point
+                ramp = (
+                    linear_ramp(self.reps, 0.8)
+                    if self.initial_point is None
+                    else self.initial_point
+                )
                 x0 = np.concatenate([-ramp[self.reps :], ramp[: self.reps] / ising_scale(h, j)])
             return QAOA(
-                sampler, self._optimizer(self._warm_point is not None, 2 * self.reps), reps=self.reps,
-                initial_point=x0, aggregation=self.cvar_alpha, pass_manager=pm,
+                sampler,
+                self._optimizer(self._warm_point is not None, 2 * self.reps),
+                reps=self.reps,
+                initial_point=x0,
+                aggregation=self.cvar_alpha,
+                pass_manager=pm,
             )
 
         return build
@@ -521,7 +583,9 @@ class VQESolver(_VariationalSolver):
             from qiskit import QuantumCircuit
 
             if not isinstance(ansatz, QuantumCircuit) or ansatz.num_parameters == 0:
-                raise ValueError("ansatz must be a parameterised qiskit QuantumCircuit (or None for real_amplitudes).")
+                raise ValueError(
+                    "ansatz must be a parameterised qiskit QuantumCircuit (or None for real_amplitudes)."
+                )
         if entanglement not in _ENTANGLEMENTS:
             raise ValueError(
                 f"entanglement must be one of {', '.join(_ENTANGLEMENTS)} (as in qiskit's "
@@ -531,9 +595,21 @@ class VQESolver(_VariationalSolver):
         self.user_ansatz = ansatz
         self.user_algorithm = vqe
         super().__init__(
-            reps=reps, optimizer=optimizer, maxiter=maxiter, warm_maxiter=warm_maxiter, cvar_alpha=cvar_alpha,
-            initial_point=initial_point, backend=backend, shots=shots, sampler=sampler, pass_manager=pass_manager,
-            max_qubits=max_qubits, decompose=decompose, max_rounds=max_rounds, warm_start=warm_start, engine=engine,
+            reps=reps,
+            optimizer=optimizer,
+            maxiter=maxiter,
+            warm_maxiter=warm_maxiter,
+            cvar_alpha=cvar_alpha,
+            initial_point=initial_point,
+            backend=backend,
+            shots=shots,
+            sampler=sampler,
+            pass_manager=pass_manager,
+            max_qubits=max_qubits,
+            decompose=decompose,
+            max_rounds=max_rounds,
+            warm_start=warm_start,
+            engine=engine,
         )
 
     def __repr__(self) -> str:
@@ -564,7 +640,11 @@ class VQESolver(_VariationalSolver):
             if self.user_algorithm is not None:
                 return self.user_algorithm
             ansatz, params = self._circuit(qubo)
-            warm = self.warm_start and self._warm_point is not None and len(self._warm_point) == len(params)
+            warm = (
+                self.warm_start
+                and self._warm_point is not None
+                and len(self._warm_point) == len(params)
+            )
             if warm:
                 x0 = self._warm_point
                 self._built_warm = True
@@ -573,8 +653,12 @@ class VQESolver(_VariationalSolver):
             else:
                 x0 = self._cold_starts(len(params), None)[0]
             return SamplingVQE(
-                sampler, ansatz, self._optimizer(warm, len(params)), initial_point=x0,
-                aggregation=self.cvar_alpha, pass_manager=pm,
+                sampler,
+                ansatz,
+                self._optimizer(warm, len(params)),
+                initial_point=x0,
+                aggregation=self.cvar_alpha,
+                pass_manager=pm,
             )
 
         return build
@@ -619,11 +703,20 @@ class GroverSolver(_GateSolver):
         decompose: bool = True,
         max_rounds: int | None = None,
     ) -> None:
-        self.num_value_qubits = _check_positive_int("num_value_qubits", num_value_qubits, minimum=3)
+        self.num_value_qubits = _check_positive_int(
+            "num_value_qubits", num_value_qubits, minimum=3
+        )
         self.num_iterations = _check_positive_int("num_iterations", num_iterations)
         super().__init__(
-            backend=backend, shots=shots, sampler=sampler, pass_manager=pass_manager, max_qubits=max_qubits,
-            decompose=decompose, max_rounds=max_rounds, warm_start=False, engine="qiskit_optimization",
+            backend=backend,
+            shots=shots,
+            sampler=sampler,
+            pass_manager=pass_manager,
+            max_qubits=max_qubits,
+            decompose=decompose,
+            max_rounds=max_rounds,
+            warm_start=False,
+            engine="qiskit_optimization",
         )
         if max_qubits is None and self.backend.num_device_qubits is None:
             # Grover's circuit carries the value register: 16 qubits leave 7 key bits at the
@@ -658,12 +751,19 @@ class GroverSolver(_GateSolver):
             algorithm_globals.random_seed = int(seed)
         sampler, pm = self.backend.qiskit_optimization_sampler(seed)
         int_qubo, scale = self.integer_qubo(qubo)
-        opt = GroverOptimizer(self.num_value_qubits, num_iterations=self.num_iterations, sampler=sampler, pass_manager=pm)
+        opt = GroverOptimizer(
+            self.num_value_qubits,
+            num_iterations=self.num_iterations,
+            sampler=sampler,
+            pass_manager=pm,
+        )
         t0 = time.perf_counter()
         with warnings.catch_warnings():
             # qiskit-optimization 0.7 builds its oracle with circuit classes that qiskit 2.1
             # deprecated (QuadraticForm, QFT); nothing a user can change, so keep them out of logs.
-            warnings.filterwarnings("ignore", category=DeprecationWarning, message=r".*deprecated as of Qiskit 2\.")
+            warnings.filterwarnings(
+                "ignore", category=DeprecationWarning, message=r".*deprecated as of Qiskit 2\."
+            )
             result = opt.solve(qubo_to_quadratic_program(int_qubo))
         samples = sorted(result.samples or [], key=lambda s: -s.probability)[:num_samples]
         xs = np.array([s.x for s in samples] + [result.x], dtype=np.int8)

@@ -22,9 +22,10 @@ light. A :class:`CircuitBackend` bundles what a solver needs to run circuits on 
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
+import os
 from typing import Any
+
 
 DEFAULT_NOISY_DEVICE = "FakeManilaV2"
 _KINDS = ("statevector", "shots", "mps", "noisy", "ibm")
@@ -38,7 +39,14 @@ _KINDS = ("statevector", "shots", "mps", "noisy", "ibm")
 # Matrix-product states do not help dense QUBOs: every pair of qubits is coupled, the bond
 # dimension grows with each RZZ layer, and one evaluation took 0.36 s at 10 qubits and over 7 s at
 # 14 here; MPS pays off only for sparse, chain-like couplings, so its default stays small.
-DEFAULT_MAX_QUBITS = {"statevector": 14, "shots": 14, "mps": 10, "noisy": 8, "ibm": 24, "custom": 14}
+DEFAULT_MAX_QUBITS = {
+    "statevector": 14,
+    "shots": 14,
+    "mps": 10,
+    "noisy": 8,
+    "ibm": 24,
+    "custom": 14,
+}
 
 
 @dataclass
@@ -82,7 +90,11 @@ class CircuitBackend:
         from qiskit_aer.primitives import SamplerV2
 
         method = "statevector" if self.kind == "shots" else "matrix_product_state"
-        return SamplerV2(default_shots=self.shots, seed=int(seed), options={"backend_options": {"method": method}})
+        return SamplerV2(
+            default_shots=self.shots,
+            seed=int(seed),
+            options={"backend_options": {"method": method}},
+        )
 
     def qiskit_optimization_sampler(self, seed: int | None) -> tuple[Any, Any]:
         """A ``(SamplerV2, pass_manager)`` pair for qiskit-optimization's algorithms.
@@ -96,8 +108,14 @@ class CircuitBackend:
         from qiskit_aer import AerSimulator
         from qiskit_aer.primitives import SamplerV2
 
-        sampler = SamplerV2(default_shots=self.shots, seed=seed, options={"backend_options": {"method": "statevector"}})
-        pm = generate_preset_pass_manager(optimization_level=1, backend=AerSimulator(method="statevector"))
+        sampler = SamplerV2(
+            default_shots=self.shots,
+            seed=seed,
+            options={"backend_options": {"method": "statevector"}},
+        )
+        pm = generate_preset_pass_manager(
+            optimization_level=1, backend=AerSimulator(method="statevector")
+        )
         return sampler, pm
 
 
@@ -113,7 +131,9 @@ def fake_device(name: str) -> Any:
 
     cls = getattr(fake_provider, name, None)
     if cls is None or not name.startswith("Fake"):
-        available = sorted(n for n in dir(fake_provider) if n.startswith("Fake") and not n.endswith("Provider"))
+        available = sorted(
+            n for n in dir(fake_provider) if n.startswith("Fake") and not n.endswith("Provider")
+        )
         raise ValueError(
             f"Unknown fake device {name!r}. Use one of qiskit_ibm_runtime.fake_provider's devices, e.g. "
             f"{', '.join(available[:6])} ... (backend='noisy:FakeBrisbane')."
@@ -129,7 +149,7 @@ def ibm_credentials_configured() -> bool:
         from qiskit_ibm_runtime import QiskitRuntimeService
 
         return bool(QiskitRuntimeService.saved_accounts())
-    except Exception:  # noqa: BLE001 - an unreadable account file counts as no account
+    except Exception:
         return False
 
 
@@ -154,12 +174,20 @@ def resolve_backend(
                 f"sampler must be a qiskit BaseSamplerV2 primitive (qiskit_aer.primitives.SamplerV2, "
                 f"qiskit_ibm_runtime.SamplerV2 ...); got {type(sampler).__name__}."
             )
-        return CircuitBackend("custom", type(sampler).__name__, sampler=sampler, pass_manager=pass_manager, shots=shots)
+        return CircuitBackend(
+            "custom",
+            type(sampler).__name__,
+            sampler=sampler,
+            pass_manager=pass_manager,
+            shots=shots,
+        )
     if not isinstance(backend, str):
         from qiskit.providers import BackendV2
 
         if isinstance(backend, BackendV2):
-            return _runtime_backend(backend, shots=shots, seed=seed, optimization_level=optimization_level)
+            return _runtime_backend(
+                backend, shots=shots, seed=seed, optimization_level=optimization_level
+            )
         raise ValueError(
             f"backend must be one of {', '.join(_KINDS)} (optionally 'noisy:<FakeDevice>' or "
             f"'ibm:<backend name>'), a qiskit BackendV2, or pass sampler=<BaseSamplerV2>; got "
@@ -181,7 +209,9 @@ def resolve_backend(
         from qiskit_aer.primitives import SamplerV2
 
         method = "statevector" if kind == "shots" else "matrix_product_state"
-        sampler = SamplerV2(default_shots=shots, seed=seed, options={"backend_options": {"method": method}})
+        sampler = SamplerV2(
+            default_shots=shots, seed=seed, options={"backend_options": {"method": method}}
+        )
         # Aer executes h / rz / rzz / rx / measure natively: no pass manager is needed.
         return CircuitBackend(kind, f"aer_{method}_shots", sampler=sampler, shots=shots)
     if kind == "noisy":
@@ -192,10 +222,16 @@ def resolve_backend(
         device = fake_device(detail.strip() or DEFAULT_NOISY_DEVICE)
         sim = AerSimulator.from_backend(device, seed_simulator=seed)
         sampler = SamplerV2.from_backend(sim, default_shots=shots, seed=seed)
-        pm = generate_preset_pass_manager(optimization_level=optimization_level, backend=device, seed_transpiler=seed)
+        pm = generate_preset_pass_manager(
+            optimization_level=optimization_level, backend=device, seed_transpiler=seed
+        )
         return CircuitBackend(
-            "noisy", f"aer_noisy_{device.name}", sampler=sampler, pass_manager=pm,
-            num_device_qubits=int(device.num_qubits), shots=shots,
+            "noisy",
+            f"aer_noisy_{device.name}",
+            sampler=sampler,
+            pass_manager=pm,
+            num_device_qubits=int(device.num_qubits),
+            shots=shots,
         )
     # kind == "ibm"
     if not ibm_credentials_configured():
@@ -215,8 +251,12 @@ def _connect_ibm(name: str | None) -> Any:
         from qiskit_ibm_runtime import QiskitRuntimeService
 
         service = QiskitRuntimeService()  # reads QISKIT_IBM_TOKEN or the saved default account
-        return service.backend(name) if name else service.least_busy(operational=True, simulator=False)
-    except Exception as exc:  # noqa: BLE001 - the client raises many types; report one
+        return (
+            service.backend(name)
+            if name
+            else service.least_busy(operational=True, simulator=False)
+        )
+    except Exception as exc:
         # Never include the exception text: some client errors echo the request, token included.
         raise RuntimeError(
             f"Could not open IBM Quantum backend {name or '(least busy)'} ({type(exc).__name__}). Check "
@@ -225,7 +265,9 @@ def _connect_ibm(name: str | None) -> Any:
         ) from None
 
 
-def _runtime_backend(device: Any, *, shots: int, seed: int | None, optimization_level: int) -> CircuitBackend:
+def _runtime_backend(
+    device: Any, *, shots: int, seed: int | None, optimization_level: int
+) -> CircuitBackend:
     """qiskit-ibm-runtime's ``SamplerV2`` in job mode on ``device`` (local Aer for a fake device)."""
     from qiskit.transpiler import generate_preset_pass_manager
 
@@ -241,10 +283,16 @@ def _runtime_backend(device: Any, *, shots: int, seed: int | None, optimization_
     if seed is not None and _is_fake(device):
         # Local testing mode runs Aer; seed it for reproducible tests.
         sampler.options.simulator.seed_simulator = int(seed)
-    pm = generate_preset_pass_manager(optimization_level=optimization_level, backend=device, seed_transpiler=seed)
+    pm = generate_preset_pass_manager(
+        optimization_level=optimization_level, backend=device, seed_transpiler=seed
+    )
     return CircuitBackend(
-        "ibm", f"ibm_runtime_{device.name}", sampler=sampler, pass_manager=pm,
-        num_device_qubits=int(device.num_qubits), shots=shots,
+        "ibm",
+        f"ibm_runtime_{device.name}",
+        sampler=sampler,
+        pass_manager=pm,
+        num_device_qubits=int(device.num_qubits),
+        shots=shots,
     )
 
 

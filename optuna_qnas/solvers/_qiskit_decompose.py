@@ -13,9 +13,9 @@ Numpy only, apart from the incumbent's annealer (dwave-samplers, a core dependen
 
 from __future__ import annotations
 
+from collections.abc import Callable
 import math
 from typing import Any
-from typing import Callable
 
 import numpy as np
 
@@ -33,11 +33,13 @@ def flip_gains(qubo: QUBO, x: np.ndarray) -> np.ndarray:
 
 def anneal_incumbents(qubo: QUBO, num_reads: int, seed: int | None) -> np.ndarray:
     """Low-energy samples from simulated annealing (dwave-samplers), shape (num_reads, n)."""
-    from optuna_qnas.solvers._dimod import DimodSolver
-
     from dwave.samplers import SimulatedAnnealingSampler
 
-    res = DimodSolver(SimulatedAnnealingSampler(), num_reads=num_reads).solve(qubo, num_reads, seed=seed)
+    from optuna_qnas.solvers._dimod import DimodSolver
+
+    res = DimodSolver(SimulatedAnnealingSampler(), num_reads=num_reads).solve(
+        qubo, num_reads, seed=seed
+    )
     return res.samples
 
 
@@ -80,7 +82,9 @@ def decomposed_solve(
         for row in np.atleast_2d(rows):
             pool.setdefault(row.astype(np.int8).tobytes(), row.astype(np.int8))
 
-    start = anneal_incumbents(qubo, max(incumbent_reads, num_samples), None if seed is None else int(rng.integers(2**31)))
+    start = anneal_incumbents(
+        qubo, max(incumbent_reads, num_samples), None if seed is None else int(rng.integers(2**31))
+    )
     add(start)
     incumbent = start[0].copy()
     best_e = float(qubo.energies(incumbent))
@@ -97,7 +101,9 @@ def decomposed_solve(
         sub = qubo.restricted(window, fixed)
         res = sub_solve(sub, num_samples, None if seed is None else int(rng.integers(2**31)))
         done += 1
-        sub_infos.append({k: v for k, v in res.info.items() if k in ("circuit_evaluations", "solve_seconds")})
+        sub_infos.append(
+            {k: v for k, v in res.info.items() if k in ("circuit_evaluations", "solve_seconds")}
+        )
         full = np.repeat(incumbent[None, :], len(res.samples), axis=0)
         full[:, window] = res.samples
         add(full)

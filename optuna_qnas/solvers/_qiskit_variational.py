@@ -18,14 +18,15 @@ Pure helpers (Ising form, diagonal energies, CVaR) are numpy only; qiskit is imp
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from dataclasses import field
+import time
 from typing import Any
 
 import numpy as np
 
 from optuna_qnas._qubo import QUBO
+
 
 # --------------------------------------------------------------------------------------------
 # numpy helpers
@@ -123,7 +124,9 @@ def qaoa_circuit(h: np.ndarray, j: np.ndarray, reps: int, scale: float) -> tuple
     return qc, list(gamma) + list(beta)
 
 
-def ansatz_circuit(num_qubits: int, reps: int, entanglement: str = "linear") -> tuple[Any, list[Any]]:
+def ansatz_circuit(
+    num_qubits: int, reps: int, entanglement: str = "linear"
+) -> tuple[Any, list[Any]]:
     """Hardware-efficient real ansatz (``qiskit.circuit.library.real_amplitudes``) starting in |+>^n.
 
     The leading Hadamards make the all-zero parameter point the uniform superposition, so a VQE
@@ -160,7 +163,16 @@ class VariationalRun:
 class _Evaluator:
     """Runs the circuit at given parameters on one backend; tracks the best point seen."""
 
-    def __init__(self, qubo: QUBO, circuit: Any, params: list[Any], backend: Any, *, cvar_alpha: float | None, seed: int | None):
+    def __init__(
+        self,
+        qubo: QUBO,
+        circuit: Any,
+        params: list[Any],
+        backend: Any,
+        *,
+        cvar_alpha: float | None,
+        seed: int | None,
+    ):
         self.qubo = qubo
         self.n = qubo.num_variables
         self.circuit = circuit
@@ -194,7 +206,9 @@ class _Evaluator:
         self.evals += 1
         if self.backend.exact:
             bound = self.exact_circuit.assign_parameters(dict(zip(self.params, theta.tolist())))
-            probs = np.asarray(self.backend.simulator.run(bound).result().data(0)["probabilities"], dtype=float)
+            probs = np.asarray(
+                self.backend.simulator.run(bound).result().data(0)["probabilities"], dtype=float
+            )
             return np.arange(probs.shape[0]), probs, self.energies
         values = np.asarray(theta, dtype=float)[self.order]
         result = self.sampler.run([(self.sampler_circuit, values)]).result()[0]
@@ -282,6 +296,9 @@ def optimise(
         value=float(best_value),
         circuit_evaluations=ev.evals,
         optimizer_evaluations=nfev,
-        seconds={"build": round(t_build, 6), "optimise": round(t_opt, 6), "total": round(time.perf_counter() - t0, 6)},
+        seconds={
+            "build": round(t_build, 6),
+            "optimise": round(t_opt, 6),
+            "total": round(time.perf_counter() - t0, 6),
+        },
     )
-

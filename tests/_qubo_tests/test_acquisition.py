@@ -26,9 +26,9 @@ def test_log_ei_matches_the_closed_form_and_stays_finite_in_the_tail() -> None:
     assert np.all(np.isfinite(got))
     assert np.all(np.diff(got) < 0)
     # More uncertainty at the same mean means more expected improvement.
-    assert log_expected_improvement(np.array([1.0]), np.array([2.0]), 0.0) > log_expected_improvement(
-        np.array([1.0]), np.array([0.5]), 0.0
-    )
+    assert log_expected_improvement(
+        np.array([1.0]), np.array([2.0]), 0.0
+    ) > log_expected_improvement(np.array([1.0]), np.array([0.5]), 0.0)
 
 
 def _incumbent_gain_by_simulation(mean, var, cov, inc_mean, inc_var, noise, best, rng):
@@ -61,7 +61,9 @@ def test_incumbent_gain_without_noise_far_from_the_incumbent_is_expected_improve
     mean = np.linspace(-2.0, 3.0, 60)
     std = np.linspace(0.2, 1.5, 60)[::-1]
     order = incumbent_gain_order(mean, std, np.zeros(60), -1.0, 0.0, -1.0)
-    np.testing.assert_array_equal(order, np.argsort(-log_expected_improvement(mean, std, -1.0), kind="stable"))
+    np.testing.assert_array_equal(
+        order, np.argsort(-log_expected_improvement(mean, std, -1.0), kind="stable")
+    )
 
 
 def test_incumbent_gain_order_survives_underflow_and_overflow() -> None:

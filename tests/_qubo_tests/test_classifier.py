@@ -26,7 +26,11 @@ def _xor_problem(n_rows: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Losses low iff bits 0 and 1 agree (a purely pairwise effect) plus a linear trend on bit 2."""
     rng = np.random.RandomState(seed)
     X = rng.randint(0, 2, size=(n_rows, 5)).astype(float)
-    y = np.where(X[:, 0] == X[:, 1], -1.0, 1.0) - 0.3 * X[:, 2] + 0.05 * rng.standard_normal(n_rows)
+    y = (
+        np.where(X[:, 0] == X[:, 1], -1.0, 1.0)
+        - 0.3 * X[:, 2]
+        + 0.05 * rng.standard_normal(n_rows)
+    )
     return X, y
 
 
@@ -126,7 +130,9 @@ def test_trust_region_adds_the_weighted_distance_to_the_incumbent_and_releases_o
     X = rng.randint(0, 2, size=(20, 6)).astype(float)
     y = rng.standard_normal(20)
     y[-1] = -10.0  # the last trial is the new best: no stall
-    model = BayesianLogisticQuadratic(_full_mask(6), temperature=0.0, trust_region=0.7, tr_patience=5)
+    model = BayesianLogisticQuadratic(
+        _full_mask(6), temperature=0.0, trust_region=0.7, tr_patience=5
+    )
     model.fit(X, y, rng)
     xs = _all_bits(6)
     diff = model.sample_qubo(rng).energies(xs) - model.mean_qubo().energies(xs)
@@ -177,7 +183,9 @@ def test_qubo_sampler_with_the_classifier_finds_the_optimum_of_a_categorical_pro
         return float(score + (v["e0"] == v["e1"]))  # an interaction term
 
     optuna.logging.set_verbosity(optuna.logging.ERROR)
-    sampler = QUBOSampler(seed=0, surrogate=lambda m: BayesianLogisticQuadratic(m, trust_region=0.5))
+    sampler = QUBOSampler(
+        seed=0, surrogate=lambda m: BayesianLogisticQuadratic(m, trust_region=0.5)
+    )
     study = optuna.create_study(direction="maximize", sampler=sampler)
     study.optimize(objective, n_trials=45)
     assert study.best_value == 5.0

@@ -19,16 +19,24 @@ from optuna_qnas._qubo import SearchSpaceEncoding
 
 @st.composite
 def distributions(draw: st.DrawFn) -> BaseDistribution:
-    kind = draw(st.sampled_from(["cat", "int", "intstep", "intlog", "float", "floatstep", "floatlog"]))
+    kind = draw(
+        st.sampled_from(["cat", "int", "intstep", "intlog", "float", "floatstep", "floatlog"])
+    )
     if kind == "cat":
         atoms = st.one_of(
-            st.none(), st.booleans(), st.integers(-5, 5), st.floats(-5, 5, allow_nan=False), st.text(max_size=3)
+            st.none(),
+            st.booleans(),
+            st.integers(-5, 5),
+            st.floats(-5, 5, allow_nan=False),
+            st.text(max_size=3),
         )
         choices = draw(st.lists(atoms, min_size=1, max_size=40))
         unique: list = []
         for c in choices:
             # Optuna compares choices with ==, so 1, 1.0 and True are the same choice.
-            if not any(type(c) is type(u) and c == u for u in unique) and not any(c == u for u in unique):
+            if not any(type(c) is type(u) and c == u for u in unique) and not any(
+                c == u for u in unique
+            ):
                 unique.append(c)
         return CategoricalDistribution(unique)
     if kind in ("int", "intstep"):
@@ -84,7 +92,9 @@ def test_round_trip_and_validity(dist: BaseDistribution, code: str, data: st.Dat
         assert _contains(dist, refined) and enc.level_of(refined) == level
     # Any bitstring decodes (repairs) to a valid level.
     if enc.n_bits:
-        raw = np.array(data.draw(st.lists(st.integers(0, 1), min_size=enc.n_bits, max_size=enc.n_bits)))
+        raw = np.array(
+            data.draw(st.lists(st.integers(0, 1), min_size=enc.n_bits, max_size=enc.n_bits))
+        )
         level = enc.decode_levels(raw[None])[0]
         assert 0 <= level < enc.n_levels
         assert _contains(dist, enc.value_of(int(level)))
@@ -92,7 +102,9 @@ def test_round_trip_and_validity(dist: BaseDistribution, code: str, data: st.Dat
 
 @settings(max_examples=200, deadline=None)
 @given(dist=distributions(), data=st.data())
-def test_values_of_the_distribution_round_trip(dist: BaseDistribution, data: st.DataObject) -> None:
+def test_values_of_the_distribution_round_trip(
+    dist: BaseDistribution, data: st.DataObject
+) -> None:
     enc = ParamEncoding("p", dist)
     if isinstance(dist, CategoricalDistribution):
         value = data.draw(st.sampled_from(dist.choices))
@@ -128,7 +140,9 @@ def test_search_space_penalty_brute_force() -> None:
     # Binary codes carry no penalty, so minima are the bitstrings whose one-hot / domain-wall
     # parts are valid; every one of them decodes to a valid configuration.
     zero = np.isclose(energies, 0.0)
-    a_ok = enc.params[0].feasible(xs[:, enc._slice(0)]) & enc.params[1].feasible(xs[:, enc._slice(1)])
+    a_ok = enc.params[0].feasible(xs[:, enc._slice(0)]) & enc.params[1].feasible(
+        xs[:, enc._slice(1)]
+    )
     np.testing.assert_array_equal(zero, a_ok)
     for levels in enc.decode_levels(xs[zero]):
         values = enc.values_of(levels)
@@ -167,11 +181,19 @@ def test_log_bins_are_log_spaced() -> None:
 
 def test_repairs_are_deterministic() -> None:
     enc = ParamEncoding("p", CategoricalDistribution(list("abcd")), "one_hot")
-    np.testing.assert_array_equal(enc.decode_levels(np.array([[0, 0, 0, 0], [0, 1, 1, 0], [1, 0, 0, 1]])), [0, 1, 0])
-    enc = ParamEncoding("p", CategoricalDistribution(list("abcde")), "binary")  # 3 bits, codes 5-7 invalid
-    np.testing.assert_array_equal(enc.decode_levels(np.array([[1, 1, 1], [0, 0, 1], [1, 0, 1]])), [4, 4, 4])
+    np.testing.assert_array_equal(
+        enc.decode_levels(np.array([[0, 0, 0, 0], [0, 1, 1, 0], [1, 0, 0, 1]])), [0, 1, 0]
+    )
+    enc = ParamEncoding(
+        "p", CategoricalDistribution(list("abcde")), "binary"
+    )  # 3 bits, codes 5-7 invalid
+    np.testing.assert_array_equal(
+        enc.decode_levels(np.array([[1, 1, 1], [0, 0, 1], [1, 0, 1]])), [4, 4, 4]
+    )
     enc = ParamEncoding("p", IntDistribution(0, 4), "domain_wall")
-    np.testing.assert_array_equal(enc.decode_levels(np.array([[0, 1, 0, 1], [1, 1, 0, 0]])), [2, 2])
+    np.testing.assert_array_equal(
+        enc.decode_levels(np.array([[0, 1, 0, 1], [1, 1, 0, 0]])), [2, 2]
+    )
 
 
 @pytest.mark.parametrize(

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
+
 
 REPO = Path(__file__).resolve().parents[2]
 CONSOLE = Path(sys.executable).parent / "optuna-qnas"
@@ -24,14 +25,43 @@ def _run(*args, cwd=REPO, timeout=300):
 @pytest.mark.parametrize(
     "args, fragment",
     [
-        (["compare", "--problem", "nasbench201-cifar1000"], "valid problems: nasbench201-cifar10,"),
-        (["compare", "--problem", "nasbench201-cifar10", "--samplers", "tpe,anealing"], "valid samplers: annealing, qaoa, tpe"),
-        (["compare", "--problem", "nasbench201-cifar10", "--trials", "0"], "--trials: must be at least 1"),
-        (["compare", "--problem", "nasbench201-cifar10", "--samplers", "random", "--storage", "postgresql://qnas:secret@127.0.0.1:9/nodb"], "Cannot open storage"),
-        (["compare", "--problem", "no_such_module_qnas:objective"], "Cannot import 'no_such_module_qnas'"),
-        (["compare", "--problem", "os.path:no_such_function"], "has no callable 'no_such_function'"),
+        (
+            ["compare", "--problem", "nasbench201-cifar1000"],
+            "valid problems: nasbench201-cifar10,",
+        ),
+        (
+            ["compare", "--problem", "nasbench201-cifar10", "--samplers", "tpe,anealing"],
+            "valid samplers: annealing, qaoa, tpe",
+        ),
+        (
+            ["compare", "--problem", "nasbench201-cifar10", "--trials", "0"],
+            "--trials: must be at least 1",
+        ),
+        (
+            [
+                "compare",
+                "--problem",
+                "nasbench201-cifar10",
+                "--samplers",
+                "random",
+                "--storage",
+                "postgresql://qnas:secret@127.0.0.1:9/nodb",
+            ],
+            "Cannot open storage",
+        ),
+        (
+            ["compare", "--problem", "no_such_module_qnas:objective"],
+            "Cannot import 'no_such_module_qnas'",
+        ),
+        (
+            ["compare", "--problem", "os.path:no_such_function"],
+            "has no callable 'no_such_function'",
+        ),
         (["compare", "--samplers", "tpe"], "--problem is required"),
-        (["report", "--storage", "sqlite:///{tmp}/empty.db", "--out", "{tmp}/r"], "holds no comparison studies"),
+        (
+            ["report", "--storage", "sqlite:///{tmp}/empty.db", "--out", "{tmp}/r"],
+            "holds no comparison studies",
+        ),
         (["compare", "--problem", "nasbench201-cifar10", "--seeds", "two"], "--seeds"),
     ],
 )
@@ -48,7 +78,19 @@ def test_user_errors_are_one_line(args, fragment, tmp_path):
 def test_list_shows_problems_and_samplers():
     proc = _run("compare", "--list")
     assert proc.returncode == 0, proc.stderr
-    for name in ["nasbench201-cifar10", "nasbench201-imagenet", "hpolib-naval-propulsion", "hpobench-credit-g", "bocs-contamination", "digits", "annealing", "qaoa", "cmaes-int", "gp", "random"]:
+    for name in [
+        "nasbench201-cifar10",
+        "nasbench201-imagenet",
+        "hpolib-naval-propulsion",
+        "hpobench-credit-g",
+        "bocs-contamination",
+        "digits",
+        "annealing",
+        "qaoa",
+        "cmaes-int",
+        "gp",
+        "random",
+    ]:
         assert f"  {name} " in proc.stdout, name
 
 
@@ -69,6 +111,8 @@ def test_compare_then_report_from_storage(tmp_path):
         capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert rendered.returncode == 0, rendered.stderr
-    table = lambda text: text.split("## Results: nasbench201-cifar10")[1].split("## Best-so-far")[0]  # noqa: E731
+    table = lambda text: text.split("## Results: nasbench201-cifar10")[1].split("## Best-so-far")[
+        0
+    ]
     assert table((tmp_path / "re" / "report.md").read_text()) == table(report)
     assert (tmp_path / "re" / "best_so_far.png").stat().st_size > 10_000

@@ -9,10 +9,11 @@ end. If no server can be had, the tests using it are skipped with the reason, or
 from __future__ import annotations
 
 import os
-import subprocess
 from pathlib import Path
+import subprocess
 
 import pytest
+
 
 REPO = Path(__file__).resolve().parents[2]
 

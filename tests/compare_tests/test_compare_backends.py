@@ -17,6 +17,7 @@ from optuna_qnas.compare import load_comparison
 from optuna_qnas.compare._storage import SETTINGS_ATTR
 from optuna_qnas.problems import get_problem
 
+
 PROBLEM = "nasbench201-cifar10"
 SAMPLERS = "tpe,random"
 N_TRIALS = 14
@@ -72,7 +73,9 @@ def test_in_memory_matches_plain_optuna(reference):
 
 def test_sqlite_with_worker_processes(reference, tmp_path):
     url = f"sqlite:///{tmp_path}/cmp.db"
-    result = compare_samplers(PROBLEM, SAMPLERS, n_trials=N_TRIALS, seeds=SEEDS, storage=url, n_workers=2)
+    result = compare_samplers(
+        PROBLEM, SAMPLERS, n_trials=N_TRIALS, seeds=SEEDS, storage=url, n_workers=2
+    )
     _check(result, reference, url)
 
 
@@ -82,16 +85,21 @@ def test_postgresql(reference, postgres_url):
     )
     for study in storage.get_all_studies():  # a server reused across runs starts clean
         storage.delete_study(study._study_id)
-    result = compare_samplers(PROBLEM, SAMPLERS, n_trials=N_TRIALS, seeds=SEEDS, storage=postgres_url)
+    result = compare_samplers(
+        PROBLEM, SAMPLERS, n_trials=N_TRIALS, seeds=SEEDS, storage=postgres_url
+    )
     _check(result, reference, storage)
 
 
 def test_dask_local_cluster(reference, tmp_path):
     distributed = pytest.importorskip("distributed")
     url = f"sqlite:///{tmp_path}/dask.db"
-    with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
-    ) as cluster, distributed.Client(cluster) as client:
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
         result = compare_samplers(
             PROBLEM, SAMPLERS, n_trials=N_TRIALS, seeds=SEEDS, storage=url, dask_client=client
         )

@@ -9,6 +9,7 @@ from optuna_qnas.compare import compare_samplers
 from optuna_qnas.problems import get_problem
 from optuna_qnas.problems import list_problems
 
+
 pytestmark = pytest.mark.slow
 
 

@@ -41,12 +41,19 @@ def test_statistics(result):
         for sampler in result.samplers:
             finals = [r.final_best for r in result.select(problem, sampler)]
             cp = st.checkpoints
-            row = cp[(cp.problem == problem) & (cp.sampler == sampler) & (cp.checkpoint == 12)].iloc[0]
+            row = cp[
+                (cp.problem == problem) & (cp.sampler == sampler) & (cp.checkpoint == 12)
+            ].iloc[0]
             assert row["mean"] == pytest.approx(np.mean(finals))
     assert sorted(st.ranks.columns) == sorted(["sampler", *result.problems, "average_rank"])
     ranks = st.ranks.set_index("sampler")
     for problem in result.problems:
-        assert sorted(ranks[problem]) in ([1.0, 2.0, 3.0], [1.5, 1.5, 3.0], [1.0, 2.5, 2.5], [2.0, 2.0, 2.0])
+        assert sorted(ranks[problem]) in (
+            [1.0, 2.0, 3.0],
+            [1.5, 1.5, 3.0],
+            [1.0, 2.5, 2.5],
+            [2.0, 2.0, 2.0],
+        )
 
 
 def test_write_report(result, tmp_path):
@@ -67,7 +74,7 @@ def test_write_report(result, tmp_path):
     ]:
         assert needle in text, needle
     html = (tmp_path / "report.html").read_text()
-    assert html.count("<table>") == text.count("\n|---") and "<img src=\"best_so_far.png\"" in html
+    assert html.count("<table>") == text.count("\n|---") and '<img src="best_so_far.png"' in html
     for name in ["best_so_far.png", "final_values.png", "sampler_overhead.png"]:
         image = matplotlib.image.imread(tmp_path / name)
         assert image.shape[0] > 300 and image.shape[1] > 500

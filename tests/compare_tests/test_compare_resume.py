@@ -3,22 +3,23 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import optuna
-import pytest
 from optuna.trial import TrialState
+import pytest
 
 from optuna_qnas.compare import compare_samplers
 from optuna_qnas.compare import load_comparison
 from optuna_qnas.compare._runner import resume_seed
 from optuna_qnas.compare._storage import INTERRUPTED_ATTR
 from optuna_qnas.compare._storage import SEGMENTS_ATTR
+
 
 REPO = Path(__file__).resolve().parents[2]
 OBJECTIVES = "tests/compare_tests/objectives_for_tests.py"
@@ -30,7 +31,10 @@ def _snapshot(url):
     out = {}
     for study in storage.get_all_studies():
         trials = storage.get_all_trials(study._study_id)
-        out[study.study_name] = [(t.number, t.state, t.params, t.value, t.system_attrs.get(INTERRUPTED_ATTR, False)) for t in trials]
+        out[study.study_name] = [
+            (t.number, t.state, t.params, t.value, t.system_attrs.get(INTERRUPTED_ATTR, False))
+            for t in trials
+        ]
     return out
 
 
@@ -40,9 +44,13 @@ def _counted(rows):
 
 def test_larger_budget_extends_and_same_budget_skips(tmp_path):
     url = f"sqlite:///{tmp_path}/c.db"
-    first = compare_samplers("nasbench201-cifar10", "tpe,random", n_trials=5, seeds=[3], storage=url)
+    first = compare_samplers(
+        "nasbench201-cifar10", "tpe,random", n_trials=5, seeds=[3], storage=url
+    )
     before = _snapshot(url)
-    second = compare_samplers("nasbench201-cifar10", "tpe,random", n_trials=9, seeds=[3], storage=url)
+    second = compare_samplers(
+        "nasbench201-cifar10", "tpe,random", n_trials=9, seeds=[3], storage=url
+    )
     after = _snapshot(url)
     for name, rows in before.items():
         assert after[name][:5] == rows  # finished trials untouched
@@ -63,7 +71,9 @@ def test_larger_budget_extends_and_same_budget_skips(tmp_path):
     small = load_comparison(url, n_trials=5)
     assert all(len(r.values) == 5 for r in small.runs)
     # A second comparison of the same runs under another prefix must be told apart.
-    compare_samplers("nasbench201-cifar10", "random", n_trials=2, seeds=[3], storage=url, study_prefix="other")
+    compare_samplers(
+        "nasbench201-cifar10", "random", n_trials=2, seeds=[3], storage=url, study_prefix="other"
+    )
     with pytest.raises(ValueError, match="study_prefix"):
         load_comparison(url)
     assert len(load_comparison(url, study_prefix="other").runs) == 1
@@ -110,10 +120,20 @@ def _start(tmp_path, *extra, sleep="0.1"):
         "--storage", f"sqlite:///{tmp_path}/kill.db", "--out", str(tmp_path),
         "--no-progress", "--no-report", *extra,
     ]  # fmt: skip
-    return subprocess.Popen(
-        cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        start_new_session=True, preexec_fn=_sigint_as_in_a_terminal,
-    ), cmd, env
+    return (
+        subprocess.Popen(
+            cmd,
+            cwd=REPO,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+            preexec_fn=_sigint_as_in_a_terminal,
+        ),
+        cmd,
+        env,
+    )
 
 
 def _sigint_as_in_a_terminal():
@@ -180,7 +200,9 @@ def test_ctrl_c_leaves_a_consistent_storage(tmp_path, workers):
     os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
     out, err = proc.communicate(timeout=60)
     counted = len(_counted([r for rs in _snapshot(url).values() for r in rs]))
-    assert counted < 20, "the comparison ran to the end: Ctrl-C came too late or SIGINT was ignored"
+    assert counted < 20, (
+        "the comparison ran to the end: Ctrl-C came too late or SIGINT was ignored"
+    )
     assert proc.returncode == 130, err
     lines = err.strip().splitlines()
     assert lines[-1].startswith("optuna-qnas: interrupted"), err
@@ -210,10 +232,16 @@ def test_a_failing_sampler_stops_the_run_instead_of_failing_trials(tmp_path):
 
     url = f"sqlite:///{tmp_path}/c.db"
     with pytest.raises(SamplerCallError, match="ImportError: cmaes is not installed"):
-        compare_samplers("nasbench201-cifar10", {"broken": _BrokenSampler}, n_trials=6, seeds=[0], storage=url)
-    trials = optuna.load_study(study_name="qnas/nasbench201-cifar10/broken/seed=0", storage=url).trials
+        compare_samplers(
+            "nasbench201-cifar10", {"broken": _BrokenSampler}, n_trials=6, seeds=[0], storage=url
+        )
+    trials = optuna.load_study(
+        study_name="qnas/nasbench201-cifar10/broken/seed=0", storage=url
+    ).trials
     assert [t.state for t in trials] == [TrialState.COMPLETE, TrialState.COMPLETE, TrialState.FAIL]
-    assert trials[2].system_attrs[INTERRUPTED_ATTR] is True  # not counted: a fixed re-run redoes it
+    assert (
+        trials[2].system_attrs[INTERRUPTED_ATTR] is True
+    )  # not counted: a fixed re-run redoes it
     assert "cmaes is not installed" in trials[2].user_attrs["fail_reason"]
     (run,) = load_comparison(url).runs
     assert len(run.values) == 2 and not run.finished

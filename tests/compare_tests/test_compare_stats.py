@@ -50,11 +50,18 @@ def test_two_sample_tests():
     assert p_mwu == pytest.approx(2 / 252)  # exact, complete separation of 5 vs 5
     assert p_welch == pytest.approx(sps.ttest_ind(a, b, equal_var=False).pvalue)
     assert two_sample_tests(a, a.copy())[0] == pytest.approx(1.0)
-    assert two_sample_tests(np.ones(3), np.ones(3)) == (1.0, pytest.approx(float("nan"), nan_ok=True))
+    assert two_sample_tests(np.ones(3), np.ones(3)) == (
+        1.0,
+        pytest.approx(float("nan"), nan_ok=True),
+    )
 
 
 def test_ranks_and_checkpoints():
-    assert rank_means({"a": 3.0, "b": 1.0, "c": 3.0}, maximize=True) == {"a": 1.5, "b": 3.0, "c": 1.5}
+    assert rank_means({"a": 3.0, "b": 1.0, "c": 3.0}, maximize=True) == {
+        "a": 1.5,
+        "b": 3.0,
+        "c": 1.5,
+    }
     assert rank_means({"a": 3.0, "b": 1.0}, maximize=False) == {"a": 2.0, "b": 1.0}
     assert default_checkpoints(100) == [25, 50, 100]
     assert default_checkpoints(30) == [10, 25, 30]

@@ -12,7 +12,10 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 def _run(name: str) -> str:
     out = subprocess.run(
-        [sys.executable, str(EXAMPLES / name), "--quick"], capture_output=True, text=True, timeout=300
+        [sys.executable, str(EXAMPLES / name), "--quick"],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert out.returncode == 0, out.stderr[-2000:]
     return out.stdout

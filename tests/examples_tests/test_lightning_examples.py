@@ -53,9 +53,6 @@ def test_ucr_example() -> None:
 def test_edge_example() -> None:
     out = _run("edge_multiobjective_nas.py", "--table", TABLE, "--device", "pixel3")
     assert "vs pixel3 latency" in out and "hypervolume / exhaustive optimum" in out
-    shares = {
-        line.split()[0]: float(line.split()[1])
-        for line in out.splitlines()[-4:]
-    }
+    shares = {line.split()[0]: float(line.split()[1]) for line in out.splitlines()[-4:]}
     assert set(shares) == {"quantum-annealing", "tpe", "nsga2", "random"}
     assert all(0 < s <= 1 for s in shares.values())

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import optuna
+from optuna_qnas.integrations.lightning import count_flops
+from optuna_qnas.integrations.lightning import count_parameters
 import pytest
 import torch
 
 from optuna_qnas import QuantumAnnealingSampler
-from optuna_qnas.integrations.lightning import count_flops
-from optuna_qnas.integrations.lightning import count_parameters
 from optuna_qnas.nas import arch_str_to_ops
 from optuna_qnas.nas import CellCNNSpace
 from optuna_qnas.nas import MLPSpace
@@ -50,8 +50,10 @@ def test_random_architectures_build_and_run(make_space, ordinal) -> None:
         out = net.eval()(x)
         assert out.shape[0] == 4 and torch.isfinite(out).all()
         kinds = {type(d) for d in trial.distributions.values()}
-        expected = optuna.distributions.IntDistribution if ordinal else (
-            optuna.distributions.CategoricalDistribution
+        expected = (
+            optuna.distributions.IntDistribution
+            if ordinal
+            else (optuna.distributions.CategoricalDistribution)
         )
         assert kinds == {expected}
         study.tell(trial, float(count_parameters(net)))
@@ -106,8 +108,14 @@ def test_cell_without_paths_into_the_output_node_ignores_its_input() -> None:
 
 
 def test_tcn_is_causal() -> None:
-    config = TCNSpace(num_blocks=(3, 3), kernel_sizes=(5,), dilated=(True,), norms=("none",),
-                      dropouts=(0.0,), channels=(8,)).suggest(optuna.trial.FixedTrial({}))
+    config = TCNSpace(
+        num_blocks=(3, 3),
+        kernel_sizes=(5,),
+        dilated=(True,),
+        norms=("none",),
+        dropouts=(0.0,),
+        channels=(8,),
+    ).suggest(optuna.trial.FixedTrial({}))
     net = config.build(in_channels=2, num_classes=3).eval()
     x = torch.randn(1, 2, 40)
     y = x.clone()
@@ -122,8 +130,15 @@ def test_mlp_static_and_conditional_spaces() -> None:
     config = MLPSpace(depth=(1, 3)).suggest(trial)
     assert {f"mlp_width{i}" for i in range(3)} <= set(trial.params)
     assert len(config.widths) == config.depth
-    fixed = optuna.trial.FixedTrial({"mlp_depth": 1, "mlp_width0": 32, "mlp_activation": "gelu",
-                                     "mlp_dropout": 0.1, "mlp_norm": "layer"})
+    fixed = optuna.trial.FixedTrial(
+        {
+            "mlp_depth": 1,
+            "mlp_width0": 32,
+            "mlp_activation": "gelu",
+            "mlp_dropout": 0.1,
+            "mlp_norm": "layer",
+        }
+    )
     config = MLPSpace(conditional=True).suggest(fixed)
     assert config.widths == (32,) and config.norm == "layer"
 
@@ -188,9 +203,7 @@ def test_same_space_is_searched_by_every_sampler(name, caplog) -> None:
 
 
 def test_cmaes_falls_back_on_the_categorical_view(caplog) -> None:
-    study = optuna.create_study(
-        sampler=optuna.samplers.CmaEsSampler(seed=0, n_startup_trials=2)
-    )
+    study = optuna.create_study(sampler=optuna.samplers.CmaEsSampler(seed=0, n_startup_trials=2))
     with caplog.at_level("WARNING"):
         study.optimize(_proxy_objective(CellCNNSpace(channels=(4,))), n_trials=4)
     assert "sampled independently" in caplog.text
@@ -201,5 +214,10 @@ def test_suggest_ops_subset() -> None:
     trial = study.ask()
     ops = suggest_nb201_ops(trial, ops=("skip_connect", "nor_conv_3x3"))
     assert set(ops) <= {"skip_connect", "nor_conv_3x3"}
-    assert set(NB201_OPS) == {"none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3",
-                              "avg_pool_3x3"}
+    assert set(NB201_OPS) == {
+        "none",
+        "skip_connect",
+        "nor_conv_1x1",
+        "nor_conv_3x3",
+        "avg_pool_3x3",
+    }

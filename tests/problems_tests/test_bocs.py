@@ -40,4 +40,6 @@ def test_views_agree():
     assert problem.make_integer_objective(3)(optuna.trial.FixedTrial(x)) == value
     study = optuna.create_study()
     study.optimize(problem.make_objective(3), n_trials=1)
-    assert study.trials[0].distributions["x00"] == optuna.distributions.CategoricalDistribution((0, 1))
+    assert study.trials[0].distributions["x00"] == optuna.distributions.CategoricalDistribution(
+        (0, 1)
+    )

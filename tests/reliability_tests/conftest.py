@@ -13,12 +13,11 @@ from collections.abc import Iterator
 import os
 import uuid
 
-import pytest
-
 from _reliability_helpers import no_postgres
 from _reliability_helpers import start_postgres
 from _reliability_helpers import stop_postgres
 from _reliability_helpers import with_driver
+import pytest
 
 
 @pytest.fixture(scope="session")

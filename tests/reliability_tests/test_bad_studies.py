@@ -7,14 +7,13 @@ from __future__ import annotations
 import math
 import warnings
 
+from _reliability_checks import assert_valid_trial
+from _reliability_helpers import record_figure
 import optuna
 from optuna.trial import TrialState
 import pytest
 
 from optuna_qnas import QuantumAnnealingSampler
-
-from _reliability_checks import assert_valid_trial
-from _reliability_helpers import record_figure
 
 
 optuna.logging.set_verbosity(optuna.logging.ERROR)
@@ -102,22 +101,74 @@ def mixed_numeric(trial):  # type: ignore[no-untyped-def]
 
 # (objective, input in words, expected final states, what we expect in words)
 CASES = [
-    (nan_sometimes, "objective returns NaN for every third trial", None, "NaN trials FAIL (Optuna), the rest COMPLETE"),
-    (inf_sometimes, "objective returns +inf / -inf", {TrialState.COMPLETE}, "all COMPLETE; infinities clipped for the model"),
-    (always_fails, "every trial raises (all-failed study)", {TrialState.FAIL}, "all FAIL; proposals continue from the independent RandomSampler"),
-    (always_nan, "every trial returns NaN (all-failed study)", {TrialState.FAIL}, "all FAIL; proposals continue from the independent RandomSampler"),
+    (
+        nan_sometimes,
+        "objective returns NaN for every third trial",
+        None,
+        "NaN trials FAIL (Optuna), the rest COMPLETE",
+    ),
+    (
+        inf_sometimes,
+        "objective returns +inf / -inf",
+        {TrialState.COMPLETE},
+        "all COMPLETE; infinities clipped for the model",
+    ),
+    (
+        always_fails,
+        "every trial raises (all-failed study)",
+        {TrialState.FAIL},
+        "all FAIL; proposals continue from the independent RandomSampler",
+    ),
+    (
+        always_nan,
+        "every trial returns NaN (all-failed study)",
+        {TrialState.FAIL},
+        "all FAIL; proposals continue from the independent RandomSampler",
+    ),
     (constant, "constant objective", {TrialState.COMPLETE}, "all COMPLETE, model proposals"),
-    (single_values, "single-value int/float/log-float/categorical", {TrialState.COMPLETE}, "the single value, no bits"),
-    (dynamic_bounds, "dynamic bounds (suggest_int('x', 0, hi))", {TrialState.COMPLETE}, "independent sampler for changing ones"),
-    (conditional, "conditional parameters", {TrialState.COMPLETE}, "shared ones from the model, others independent"),
-    (mixed_types, "categorical of mixed types [None, 'relu', 3, 2.5, False]", {TrialState.COMPLETE}, "the exact choice objects"),
-    (size_1_and_1000, "categorical of size 1 and of size 1000", {TrialState.COMPLETE}, "1000 choices in 10 binary bits"),
+    (
+        single_values,
+        "single-value int/float/log-float/categorical",
+        {TrialState.COMPLETE},
+        "the single value, no bits",
+    ),
+    (
+        dynamic_bounds,
+        "dynamic bounds (suggest_int('x', 0, hi))",
+        {TrialState.COMPLETE},
+        "independent sampler for changing ones",
+    ),
+    (
+        conditional,
+        "conditional parameters",
+        {TrialState.COMPLETE},
+        "shared ones from the model, others independent",
+    ),
+    (
+        mixed_types,
+        "categorical of mixed types [None, 'relu', 3, 2.5, False]",
+        {TrialState.COMPLETE},
+        "the exact choice objects",
+    ),
+    (
+        size_1_and_1000,
+        "categorical of size 1 and of size 1000",
+        {TrialState.COMPLETE},
+        "1000 choices in 10 binary bits",
+    ),
     (empty_space, "empty search space", {TrialState.COMPLETE}, "no parameters, no solve"),
-    (mixed_numeric, "log floats, stepped floats, wide and log ints", {TrialState.COMPLETE}, "binned levels refined"),
+    (
+        mixed_numeric,
+        "log floats, stepped floats, wide and log ints",
+        {TrialState.COMPLETE},
+        "binned levels refined",
+    ),
 ]
 
 
-@pytest.mark.parametrize("objective, given, states, expect", CASES, ids=[c[0].__name__ for c in CASES])
+@pytest.mark.parametrize(
+    "objective, given, states, expect", CASES, ids=[c[0].__name__ for c in CASES]
+)
 def test_awkward_studies_run_to_the_end(objective, given, states, expect) -> None:
     sampler = QuantumAnnealingSampler(seed=0, num_reads=8, n_startup_trials=3)
     study = optuna.create_study(sampler=sampler)
@@ -141,5 +192,9 @@ def test_awkward_studies_run_to_the_end(objective, given, states, expect) -> Non
     if objective in (constant, inf_sometimes, nan_sometimes):
         modes = [t.system_attrs.get("qnas:proposal", {}).get("mode") for t in trials]
         assert "model" in modes, modes
-    record_figure("bad_input", entry="study.optimize + QuantumAnnealingSampler", input=given,
-                  answer=f"{expect} ({', '.join(sorted(s.name for s in got))})")
+    record_figure(
+        "bad_input",
+        entry="study.optimize + QuantumAnnealingSampler",
+        input=given,
+        answer=f"{expect} ({', '.join(sorted(s.name for s in got))})",
+    )

@@ -12,11 +12,6 @@ from __future__ import annotations
 
 import time
 
-import numpy as np
-import optuna
-from optuna.trial import TrialState
-import pytest
-
 from _reliability_helpers import duplicate_counts
 from _reliability_helpers import record_figure
 from _reliability_helpers import running_duplicate_bound
@@ -26,20 +21,32 @@ from _reliability_worker import cell_value
 from _reliability_worker import make_sampler
 from _reliability_worker import OPS
 from _reliability_worker import suggest_cell
+import numpy as np
+import optuna
+from optuna.trial import TrialState
+import pytest
 
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
 
-def _check(trials: list[optuna.trial.FrozenTrial], expected: int, label: str, workers: int) -> dict[str, int]:
+def _check(
+    trials: list[optuna.trial.FrozenTrial], expected: int, label: str, workers: int
+) -> dict[str, int]:
     states = [t.state for t in trials]
     assert len(trials) == expected, f"{label}: {len(trials)} trials, expected {expected}"
-    assert states.count(TrialState.COMPLETE) == expected, f"{label}: not all trials finished: {states}"
+    assert states.count(TrialState.COMPLETE) == expected, (
+        f"{label}: not all trials finished: {states}"
+    )
     assert [t.number for t in sorted(trials, key=lambda t: t.number)] == list(range(expected))
     for t in trials:
-        assert t.value == pytest.approx(cell_value([OPS.index(t.params[f"e{i}"]) for i in range(6)]))
+        assert t.value == pytest.approx(
+            cell_value([OPS.index(t.params[f"e{i}"]) for i in range(6)])
+        )
     modes = [t.system_attrs.get("qnas:proposal", {}).get("mode") for t in trials]
-    assert modes.count("model") >= expected // 3, f"{label}: the model proposed too few trials: {modes}"
+    assert modes.count("model") >= expected // 3, (
+        f"{label}: the model proposed too few trials: {modes}"
+    )
     dups = duplicate_counts(trials)
     record_figure("concurrency", storage=label, workers=workers, trials=expected, **dups)
     assert dups["sequential"] == 0, f"{label}: a finished configuration was proposed again: {dups}"
@@ -59,10 +66,13 @@ def test_threads_n_jobs_4_share_one_sampler() -> None:
     _check(study.trials, 20, "in-memory, n_jobs=4 threads", workers=4)
 
 
-def _run_workers(url: str, study_name: str, *, workers: int, trials: int, journal: bool = False) -> None:
+def _run_workers(
+    url: str, study_name: str, *, workers: int, trials: int, journal: bool = False
+) -> None:
     flags = {"journal": True} if journal else {}
     procs = [
-        start_worker(url, study_name, trials=trials, seed=100 + w, sleep=0.2, **flags) for w in range(workers)
+        start_worker(url, study_name, trials=trials, seed=100 + w, sleep=0.2, **flags)
+        for w in range(workers)
     ]
     for code, out, err in wait_all(procs, timeout=300):
         assert code == 0, err[-3000:]
@@ -94,7 +104,9 @@ def _storage(kind: str, tmp_path, postgres_url: str | None):
         pytest.param("postgresql", 4, 25, marks=pytest.mark.slow),
     ],
 )
-def test_worker_processes_on_one_storage(kind, workers, trials, tmp_path, request, study_name) -> None:
+def test_worker_processes_on_one_storage(
+    kind, workers, trials, tmp_path, request, study_name
+) -> None:
     postgres_url = request.getfixturevalue("postgres_url") if kind == "postgresql" else None
     storage, url, journal = _storage(kind, tmp_path, postgres_url)
     optuna.create_study(study_name=study_name, storage=storage)
@@ -122,7 +134,11 @@ def test_two_proposals_computed_at_the_same_instant_differ() -> None:
             if levels.sum() == 0:
                 continue
             params = {f"e{i}": OPS[lv] for i, lv in enumerate(levels)}
-            study.add_trial(optuna.trial.create_trial(params=params, distributions=dists, value=float(levels.sum())))
+            study.add_trial(
+                optuna.trial.create_trial(
+                    params=params, distributions=dists, value=float(levels.sum())
+                )
+            )
         first, second = study.ask(), study.ask()
         a, b = first.relative_params, second.relative_params
         collisions += int(a == b)
@@ -149,7 +165,9 @@ def _near_optimum_race(seed: int) -> tuple[tuple, set[tuple], dict]:
 
     def add(levels) -> None:
         params = {f"e{i}": OPS[lv] for i, lv in enumerate(levels)}
-        study.add_trial(optuna.trial.create_trial(params=params, distributions=dists, value=float(sum(levels))))
+        study.add_trial(
+            optuna.trial.create_trial(params=params, distributions=dists, value=float(sum(levels)))
+        )
 
     while len(study.trials) < 30:
         levels = rng.randint(len(OPS), size=6)
@@ -162,7 +180,11 @@ def _near_optimum_race(seed: int) -> tuple[tuple, set[tuple], dict]:
             add(levels)
     params = trial.relative_params
     cell = tuple(params[f"e{i}"] for i in range(6))
-    others = {tuple(t.params[f"e{i}"] for i in range(6)) for t in study.trials if t.number != trial.number and t.params}
+    others = {
+        tuple(t.params[f"e{i}"] for i in range(6))
+        for t in study.trials
+        if t.number != trial.number and t.params
+    }
     record = study._storage.get_trial(trial._trial_id).system_attrs.get("qnas:proposal", {})
     return cell, others, record
 

@@ -7,16 +7,10 @@ our sampler.
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 import sys
 import textwrap
 import time
-
-import optuna
-from optuna.trial import TrialState
-import pytest
 
 from _reliability_helpers import kill_group
 from _reliability_helpers import record_figure
@@ -27,8 +21,10 @@ from _reliability_helpers import with_driver
 from _reliability_helpers import worker_env
 from _reliability_worker import cell_value
 from _reliability_worker import make_sampler
-from _reliability_worker import OPS
 from _reliability_worker import suggest_cell
+import optuna
+from optuna.trial import TrialState
+import pytest
 
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -42,7 +38,9 @@ def _wait_for(predicate, timeout: float, proc: subprocess.Popen | None = None, w
         if value:
             return value
         if proc is not None and proc.poll() is not None:
-            pytest.fail(f"worker exited ({proc.returncode}) before {what}: {proc.stderr.read()[-3000:]}")
+            pytest.fail(
+                f"worker exited ({proc.returncode}) before {what}: {proc.stderr.read()[-3000:]}"
+            )
         time.sleep(0.2)
     if proc is not None:
         kill_group(proc)
@@ -51,7 +49,9 @@ def _wait_for(predicate, timeout: float, proc: subprocess.Popen | None = None, w
 
 def _hanging_trial(url: str, name: str):
     trials = optuna.load_study(study_name=name, storage=url).get_trials(deepcopy=False)
-    return next((t for t in trials if t.user_attrs.get("hanging") and t.state == TrialState.RUNNING), None)
+    return next(
+        (t for t in trials if t.user_attrs.get("hanging") and t.state == TrialState.RUNNING), None
+    )
 
 
 def _finished(trials):
@@ -64,7 +64,11 @@ def _objective(trial: optuna.Trial) -> float:
 
 @pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgresql", marks=pytest.mark.slow)])
 def test_sigkill_mid_trial_with_heartbeat(kind, tmp_path, request, study_name) -> None:
-    url = f"sqlite:///{tmp_path / 'study.db'}" if kind == "sqlite" else request.getfixturevalue("postgres_url")
+    url = (
+        f"sqlite:///{tmp_path / 'study.db'}"
+        if kind == "sqlite"
+        else request.getfixturevalue("postgres_url")
+    )
     optuna.create_study(study_name=study_name, storage=url)
     # The worker's 7th trial stores its parameters, then hangs: it is killed there.
     proc = start_worker(url, study_name, trials=50, seed=1, sleep=0.02, heartbeat=True, hang_at=6)
@@ -76,12 +80,16 @@ def test_sigkill_mid_trial_with_heartbeat(kind, tmp_path, request, study_name) -
     assert len(finished_before) == 6
 
     # A RUNNING leftover without a heartbeat (e.g. a worker that does not use heartbeats).
-    plain = optuna.load_study(study_name=study_name, storage=url, sampler=optuna.samplers.RandomSampler(seed=5))
+    plain = optuna.load_study(
+        study_name=study_name, storage=url, sampler=optuna.samplers.RandomSampler(seed=5)
+    )
     leftover = plain.ask()
     suggest_cell(leftover)
 
     heartbeat = optuna.storages.RDBStorage(url, heartbeat_interval=1, grace_period=GRACE)
-    study = optuna.load_study(study_name=study_name, storage=heartbeat, sampler=make_sampler(seed=9))
+    study = optuna.load_study(
+        study_name=study_name, storage=heartbeat, sampler=make_sampler(seed=9)
+    )
     assert study._storage.get_trial(hanging._trial_id).state == TrialState.RUNNING
     time.sleep(GRACE + 1.5)
     # The next worker's optimize fails the stale trial first, then goes on.
@@ -103,8 +111,13 @@ def test_sigkill_mid_trial_with_heartbeat(kind, tmp_path, request, study_name) -
     taken = {tuple(sorted(by_number[n].params.items())) for n in (hanging.number, leftover.number)}
     assert not taken & {tuple(sorted(t.params.items())) for t in new}
     record_figure(
-        "sigkill", storage=kind, faults_injected=1, finished_before=len(finished_before),
-        finished_after=len(finished_after), finished_lost=len(lost), stale_trial_state="FAIL",
+        "sigkill",
+        storage=kind,
+        faults_injected=1,
+        finished_before=len(finished_before),
+        finished_after=len(finished_after),
+        finished_lost=len(lost),
+        stale_trial_state="FAIL",
         trials_after_fault=4,
     )
 
@@ -134,15 +147,25 @@ def test_sqlite_storage_removed_mid_run_is_an_error_not_a_hang(tmp_path) -> None
     start = time.monotonic()
     proc = subprocess.run(
         [sys.executable, "-c", _VANISHING_SQLITE, str(folder), url],
-        env=worker_env(), capture_output=True, text=True, timeout=120,
+        env=worker_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     elapsed = time.monotonic() - start
     assert proc.returncode != 0
     # Optuna's loop ends with its own "Should not reach" assertion, but the chained cause names
     # the storage failure (SQLite cannot write the vanished file).
-    assert "readonly database" in proc.stderr or "unable to open database" in proc.stderr, proc.stderr[-3000:]
-    record_figure("storage_vanished", storage="sqlite (folder removed)", exit_code=proc.returncode,
-                  seconds=round(elapsed, 1), error=proc.stderr.strip().splitlines()[-1][:200])
+    assert "readonly database" in proc.stderr or "unable to open database" in proc.stderr, (
+        proc.stderr[-3000:]
+    )
+    record_figure(
+        "storage_vanished",
+        storage="sqlite (folder removed)",
+        exit_code=proc.returncode,
+        seconds=round(elapsed, 1),
+        error=proc.stderr.strip().splitlines()[-1][:200],
+    )
 
 
 @pytest.mark.slow  # starts and stops a server of its own (about 20 s)
@@ -157,8 +180,12 @@ def test_postgresql_server_stopped_mid_run_is_an_error_not_a_hang(study_name) ->
         optuna.create_study(study_name=study_name, storage=url)
         proc = start_worker(url, study_name, trials=1000, seed=2, sleep=0.1)
         _wait_for(
-            lambda: len(_finished(optuna.load_study(study_name=study_name, storage=url).trials)) >= 3,
-            180, proc, "3 finished trials",
+            lambda: (
+                len(_finished(optuna.load_study(study_name=study_name, storage=url).trials)) >= 3
+            ),
+            180,
+            proc,
+            "3 finished trials",
         )
     finally:
         stopped = time.monotonic()
@@ -171,5 +198,10 @@ def test_postgresql_server_stopped_mid_run_is_an_error_not_a_hang(study_name) ->
     elapsed = time.monotonic() - stopped
     assert proc.returncode != 0
     assert "OperationalError" in err, err[-3000:]
-    record_figure("storage_vanished", storage="postgresql (server stopped)", exit_code=proc.returncode,
-                  seconds=round(elapsed, 1), error=err.strip().splitlines()[-1][:200])
+    record_figure(
+        "storage_vanished",
+        storage="postgresql (server stopped)",
+        exit_code=proc.returncode,
+        seconds=round(elapsed, 1),
+        error=err.strip().splitlines()[-1][:200],
+    )

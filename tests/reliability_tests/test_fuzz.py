@@ -11,6 +11,8 @@ from __future__ import annotations
 import math
 import warnings
 
+from _reliability_checks import assert_valid_value
+from _reliability_helpers import record_figure
 from hypothesis import given
 from hypothesis import HealthCheck
 from hypothesis import settings
@@ -24,39 +26,53 @@ import pytest
 
 from optuna_qnas import QUBOSampler
 
-from _reliability_checks import assert_valid_value
-from _reliability_helpers import record_figure
-
 
 optuna.logging.set_verbosity(optuna.logging.ERROR)
 
 _ints = st.one_of(
     st.builds(
         lambda low, n, step: IntDistribution(low, low + n * step, step=step),
-        st.integers(-1000, 1000), st.integers(0, 40), st.integers(1, 7),
+        st.integers(-1000, 1000),
+        st.integers(0, 40),
+        st.integers(1, 7),
     ),
-    st.builds(lambda low, span: IntDistribution(low, low + span, log=True), st.integers(1, 100), st.integers(0, 5000)),
+    st.builds(
+        lambda low, span: IntDistribution(low, low + span, log=True),
+        st.integers(1, 100),
+        st.integers(0, 5000),
+    ),
 )
 _floats = st.one_of(
     st.builds(
         lambda low, span: FloatDistribution(low, low + span),
-        st.floats(-1e6, 1e6), st.floats(0, 1e3) | st.just(0.0),
+        st.floats(-1e6, 1e6),
+        st.floats(0, 1e3) | st.just(0.0),
     ),
     st.builds(
         lambda low, n, step: FloatDistribution(low, low + n * step, step=step),
-        st.integers(-50, 50).map(float), st.integers(0, 30), st.sampled_from([0.5, 0.25, 1.0, 2.0]),
+        st.integers(-50, 50).map(float),
+        st.integers(0, 30),
+        st.sampled_from([0.5, 0.25, 1.0, 2.0]),
     ),
     st.builds(
         lambda exp, decades: FloatDistribution(10.0**exp, 10.0 ** (exp + decades), log=True),
-        st.integers(-8, 2), st.integers(0, 6),
+        st.integers(-8, 2),
+        st.integers(0, 6),
     ),
 )
 _choice = st.one_of(
-    st.none(), st.booleans(), st.integers(-5, 5), st.floats(allow_nan=False, allow_infinity=False, width=32),
+    st.none(),
+    st.booleans(),
+    st.integers(-5, 5),
+    st.floats(allow_nan=False, allow_infinity=False, width=32),
     st.text(max_size=4),
 )
-_cats = st.lists(_choice, min_size=1, max_size=40, unique_by=lambda v: v).map(CategoricalDistribution)
-_spaces = st.dictionaries(st.sampled_from(list("abcdefgh")), st.one_of(_ints, _floats, _cats), min_size=1, max_size=4)
+_cats = st.lists(_choice, min_size=1, max_size=40, unique_by=lambda v: v).map(
+    CategoricalDistribution
+)
+_spaces = st.dictionaries(
+    st.sampled_from(list("abcdefgh")), st.one_of(_ints, _floats, _cats), min_size=1, max_size=4
+)
 # Finite values up to 1e300 in magnitude: values near the float maximum next to an infinity
 # overflowed the sampler's loss scaling (bug B4, fixed; test_values_near_the_float_maximum below).
 _values = st.one_of(
@@ -88,8 +104,13 @@ _GIVEN = dict(
 
 def _check_random_study(space, values, encoding, max_levels, float_bins, maximize, seed) -> None:  # type: ignore[no-untyped-def]
     sampler = QUBOSampler(
-        encoding=encoding, max_levels=max_levels, float_bins=float_bins, n_startup_trials=2,
-        num_samples=4, num_reads=8, seed=seed,
+        encoding=encoding,
+        max_levels=max_levels,
+        float_bins=float_bins,
+        n_startup_trials=2,
+        num_samples=4,
+        num_reads=8,
+        seed=seed,
     )
     study = optuna.create_study(sampler=sampler, direction="maximize" if maximize else "minimize")
     with warnings.catch_warnings():
@@ -110,14 +131,18 @@ def _check_random_study(space, values, encoding, max_levels, float_bins, maximiz
     _FUZZED["nan_or_inf_values"] += sum(not math.isfinite(v) for v in values)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True
+)
 @given(**_GIVEN)
 def test_random_spaces_and_values_give_valid_native_proposals(**kwargs) -> None:  # type: ignore[no-untyped-def]
     _check_random_study(**kwargs)
 
 
 @pytest.mark.slow
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
+@settings(
+    max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True
+)
 @given(**_GIVEN)
 def test_random_spaces_and_values_give_valid_native_proposals_long(**kwargs) -> None:  # type: ignore[no-untyped-def]
     _check_random_study(**kwargs)

@@ -10,19 +10,17 @@ the command line are searched for the tokens.
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 import subprocess
 import sys
 import traceback
 
+from _reliability_helpers import record_figure
+from _reliability_helpers import worker_env
 import optuna
 import pytest
 
 from optuna_qnas import QuantumAnnealingSampler
-
-from _reliability_helpers import record_figure
-from _reliability_helpers import worker_env
 
 
 DWAVE_TOKEN = "DEV-fake0dwave0token-5f1e9c2b7a"
@@ -34,7 +32,9 @@ SECRETS = (DWAVE_TOKEN, IBM_TOKEN, DB_PASSWORD)
 def _offline_cloud_env(tmp_path: Path) -> dict[str, str]:
     conf = tmp_path / "dwave.conf"
     # The token is also in the SDK's config file, the other place D-Wave reads it from.
-    conf.write_text(f"[defaults]\ntoken = {DWAVE_TOKEN}\nrequest_timeout = 1\nhttp_retry_total = 0\n")
+    conf.write_text(
+        f"[defaults]\ntoken = {DWAVE_TOKEN}\nrequest_timeout = 1\nhttp_retry_total = 0\n"
+    )
     closed = "http://127.0.0.1:9"
     return {
         "DWAVE_API_TOKEN": DWAVE_TOKEN,
@@ -60,7 +60,9 @@ def fake_tokens(tmp_path, monkeypatch, caplog, log_level):  # type: ignore[no-un
     try:
         from qiskit_ibm_runtime.accounts import management
 
-        monkeypatch.setattr(management, "_DEFAULT_ACCOUNT_CONFIG_JSON_FILE", str(tmp_path / "qiskit-ibm.json"))
+        monkeypatch.setattr(
+            management, "_DEFAULT_ACCOUNT_CONFIG_JSON_FILE", str(tmp_path / "qiskit-ibm.json")
+        )
     except ImportError:
         pass
     caplog.set_level(log_level)  # every logger, the SDKs' included
@@ -77,7 +79,10 @@ def _assert_no_secret(text: str, where: str) -> None:
 def _cloud_builders():  # type: ignore[no-untyped-def]
     builders = [
         ("QuantumAnnealingSampler(solver='qpu')", lambda: QuantumAnnealingSampler(solver="qpu")),
-        ("QuantumAnnealingSampler(solver='hybrid')", lambda: QuantumAnnealingSampler(solver="hybrid")),
+        (
+            "QuantumAnnealingSampler(solver='hybrid')",
+            lambda: QuantumAnnealingSampler(solver="hybrid"),
+        ),
     ]
     try:
         import qiskit_ibm_runtime  # noqa: F401
@@ -85,22 +90,34 @@ def _cloud_builders():  # type: ignore[no-untyped-def]
         from optuna_qnas import QAOASampler
 
         builders.append(("QAOASampler(backend='ibm')", lambda: QAOASampler(backend="ibm")))
-        builders.append(("QAOASampler(backend='ibm:ibm_brisbane')", lambda: QAOASampler(backend="ibm:ibm_brisbane")))
+        builders.append(
+            (
+                "QAOASampler(backend='ibm:ibm_brisbane')",
+                lambda: QAOASampler(backend="ibm:ibm_brisbane"),
+            )
+        )
     except ImportError:
         pass
     return builders
 
 
 @pytest.mark.parametrize("log_level", [logging.INFO, logging.DEBUG], ids=["INFO", "DEBUG"])
-def test_cloud_solvers_fail_offline_without_echoing_tokens(fake_tokens, caplog, capfd, log_level) -> None:
+def test_cloud_solvers_fail_offline_without_echoing_tokens(
+    fake_tokens, caplog, capfd, log_level
+) -> None:
     for name, build in _cloud_builders():
         with pytest.raises((RuntimeError, ValueError)) as info:
             build()
-        text = "".join(traceback.format_exception(info.value))  # the whole chain, as a user sees it
+        text = "".join(
+            traceback.format_exception(info.value)
+        )  # the whole chain, as a user sees it
         _assert_no_secret(text, f"the error of {name}")
         assert "simulated_annealing" in text or "QISKIT_IBM_TOKEN" in text, text
-        record_figure("secrets", check=f"{name} with a fake token, offline, logs at {logging.getLevelName(log_level)}",
-                      answer=f"{type(info.value).__name__}: {str(info.value).splitlines()[0][:120]}")
+        record_figure(
+            "secrets",
+            check=f"{name} with a fake token, offline, logs at {logging.getLevelName(log_level)}",
+            answer=f"{type(info.value).__name__}: {str(info.value).splitlines()[0][:120]}",
+        )
     _assert_no_secret(caplog.text, "the captured logs")
     out = capfd.readouterr()
     _assert_no_secret(out.out + out.err, "stdout/stderr")
@@ -125,9 +142,13 @@ def test_study_storage_and_logs_never_hold_tokens(fake_tokens, tmp_path, caplog,
         sampler = QuantumAnnealingSampler(seed=0, num_reads=8, n_startup_trials=3)
         study = optuna.create_study(study_name=kind, storage=storage, sampler=sampler)
         study.optimize(_objective, n_trials=6)
-        assert any(t.system_attrs.get("qnas:proposal", {}).get("mode") == "model" for t in study.trials)
+        assert any(
+            t.system_attrs.get("qnas:proposal", {}).get("mode") == "model" for t in study.trials
+        )
         attrs = study._storage.get_study_system_attrs(study._study_id)
-        _assert_no_secret(repr(attrs) + repr([t.system_attrs for t in study.trials]), f"{kind} attrs")
+        _assert_no_secret(
+            repr(attrs) + repr([t.system_attrs for t in study.trials]), f"{kind} attrs"
+        )
     files = [p for p in tmp_path.rglob("*") if p.is_file() and p.name != "dwave.conf"]
     assert {p.name for p in files} >= {"study.db", "journal.log"}
     for path in files:
@@ -138,18 +159,44 @@ def test_study_storage_and_logs_never_hold_tokens(fake_tokens, tmp_path, caplog,
     out = capfd.readouterr()
     _assert_no_secret(out.out + out.err, "stdout/stderr")
     assert "Trial 5 finished" in out.err + caplog.text  # the logs were captured at all
-    record_figure("secrets", check=f"SQLite + Journal studies, logs at {logging.getLevelName(caplog.handler.level)}, fake tokens set",
-                  answer=f"0 occurrences in {len(files)} storage files ({sum(p.stat().st_size for p in files)} bytes) and logs")
+    record_figure(
+        "secrets",
+        check=f"SQLite + Journal studies, logs at {logging.getLevelName(caplog.handler.level)}, fake tokens set",
+        answer=f"0 occurrences in {len(files)} storage files ({sum(p.stat().st_size for p in files)} bytes) and logs",
+    )
 
 
 def test_storage_url_password_is_masked_in_the_command_line_error(tmp_path) -> None:
-    cmd = [sys.executable, "-m", "optuna_qnas", "compare", "--problem", "nasbench201-cifar10", "--trials", "2",
-           "--seeds", "1", "--out", str(tmp_path / "x"), "--storage", f"postgresql://optuna:{DB_PASSWORD}@127.0.0.1:9/db"]
-    proc = subprocess.run(cmd, cwd=tmp_path, env=worker_env(), capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 2 and "Cannot open storage" in proc.stderr and "optuna:***@" in proc.stderr, proc.stderr
+    cmd = [
+        sys.executable,
+        "-m",
+        "optuna_qnas",
+        "compare",
+        "--problem",
+        "nasbench201-cifar10",
+        "--trials",
+        "2",
+        "--seeds",
+        "1",
+        "--out",
+        str(tmp_path / "x"),
+        "--storage",
+        f"postgresql://optuna:{DB_PASSWORD}@127.0.0.1:9/db",
+    ]
+    proc = subprocess.run(
+        cmd, cwd=tmp_path, env=worker_env(), capture_output=True, text=True, timeout=300
+    )
+    assert (
+        proc.returncode == 2
+        and "Cannot open storage" in proc.stderr
+        and "optuna:***@" in proc.stderr
+    ), proc.stderr
     _assert_no_secret(proc.stdout + proc.stderr, "the storage error")
-    record_figure("secrets", check="optuna-qnas compare --storage postgresql://optuna:<password>@...",
-                  answer=f"password masked: {proc.stderr.strip()[:90]}")
+    record_figure(
+        "secrets",
+        check="optuna-qnas compare --storage postgresql://optuna:<password>@...",
+        answer=f"password masked: {proc.stderr.strip()[:90]}",
+    )
 
 
 @pytest.mark.slow  # a whole comparison with its plots and report (about 25 s on 2 busy cores)
@@ -157,8 +204,23 @@ def test_command_line_comparison_with_tokens_set(tmp_path) -> None:
     env = worker_env()
     env.update(_offline_cloud_env(tmp_path))
     out = tmp_path / "report"
-    cmd = [sys.executable, "-m", "optuna_qnas", "compare", "--problem", "nasbench201-cifar10", "--samplers",
-           "annealing,random", "--trials", "3", "--seeds", "1", "--out", str(out), "--no-progress"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "optuna_qnas",
+        "compare",
+        "--problem",
+        "nasbench201-cifar10",
+        "--samplers",
+        "annealing,random",
+        "--trials",
+        "3",
+        "--seeds",
+        "1",
+        "--out",
+        str(out),
+        "--no-progress",
+    ]
     proc = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     _assert_no_secret(proc.stdout + proc.stderr, "the comparison's output")
@@ -167,5 +229,8 @@ def test_command_line_comparison_with_tokens_set(tmp_path) -> None:
     for path in files:
         for secret in SECRETS:
             assert secret.encode() not in path.read_bytes(), f"a secret appears in {path.name}"
-    record_figure("secrets", check="optuna-qnas compare with fake tokens set",
-                  answer=f"0 occurrences in {len(files)} report/storage files and the output")
+    record_figure(
+        "secrets",
+        check="optuna-qnas compare with fake tokens set",
+        answer=f"0 occurrences in {len(files)} report/storage files and the output",
+    )

@@ -3,10 +3,10 @@ configuration of the annealing sampler."""
 
 from __future__ import annotations
 
-import pytest
 from optuna.testing.pytest_samplers import BasicSamplerTestCase
 from optuna.testing.pytest_samplers import MultiObjectiveSamplerTestCase
 from optuna.testing.pytest_samplers import RelativeSamplerTestCase
+import pytest
 
 from optuna_qnas import QuantumAnnealingSampler
 

@@ -7,23 +7,32 @@ import numpy as np
 import optuna
 import pytest
 
+
 pytest.importorskip("qiskit_optimization")
 pytest.importorskip("qiskit_aer")
 
-from optuna.testing.pytest_samplers import BasicSamplerTestCase  # noqa: E402
-from optuna.testing.pytest_samplers import MultiObjectiveSamplerTestCase  # noqa: E402
-from optuna.testing.pytest_samplers import RelativeSamplerTestCase  # noqa: E402
+from optuna.testing.pytest_samplers import BasicSamplerTestCase
+from optuna.testing.pytest_samplers import MultiObjectiveSamplerTestCase
+from optuna.testing.pytest_samplers import RelativeSamplerTestCase
 
-from optuna_qnas.samplers._gate import GroverSampler  # noqa: E402
-from optuna_qnas.samplers._gate import QAOASampler  # noqa: E402
-from optuna_qnas.samplers._gate import VQESampler  # noqa: E402
+from optuna_qnas.samplers._gate import GroverSampler
+from optuna_qnas.samplers._gate import QAOASampler
+from optuna_qnas.samplers._gate import VQESampler
+
 
 # Small circuits and few optimiser iterations keep Optuna's cases fast; the code path is the one
 # the defaults take (exact Aer state vector, binary encoding, decomposition above max_qubits).
 _FAST = {
     "qaoa": lambda: QAOASampler(seed=0, n_startup_trials=3, reps=1, maxiter=6, num_samples=4),
     "vqe": lambda: VQESampler(seed=0, n_startup_trials=3, maxiter=10, num_samples=4, max_qubits=8),
-    "grover": lambda: GroverSampler(seed=0, n_startup_trials=3, num_value_qubits=5, num_iterations=1, max_qubits=10, num_samples=4),
+    "grover": lambda: GroverSampler(
+        seed=0,
+        n_startup_trials=3,
+        num_value_qubits=5,
+        num_iterations=1,
+        max_qubits=10,
+        num_samples=4,
+    ),
 }
 
 

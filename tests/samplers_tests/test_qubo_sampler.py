@@ -86,7 +86,11 @@ def test_running_trials_are_not_proposed_again() -> None:
     # Ask several trials without telling: each must differ from all others, running included.
     running = [study.ask() for _ in range(8)]
     keys = [tuple(t.suggest_categorical(f"e{i}", OPS) for i in range(6)) for t in running]
-    done = {tuple(t.params[f"e{i}"] for i in range(6)) for t in study.trials if t.state == TrialState.COMPLETE}
+    done = {
+        tuple(t.params[f"e{i}"] for i in range(6))
+        for t in study.trials
+        if t.state == TrialState.COMPLETE
+    }
     assert len(set(keys)) == len(keys)
     assert not set(keys) & done
 
@@ -95,7 +99,7 @@ def _run_in_subprocess(seed: int) -> list[dict]:
     code = textwrap.dedent(
         f"""
         import json, optuna, sys
-        sys.path.insert(0, {str(__file__.rsplit('/', 1)[0])!r})
+        sys.path.insert(0, {str(__file__.rsplit("/", 1)[0])!r})
         from test_qubo_sampler import cell_objective
         from optuna_qnas import QuantumAnnealingSampler
         optuna.logging.set_verbosity(optuna.logging.ERROR)
@@ -152,7 +156,14 @@ def test_mixed_space_with_floats_ints_and_odd_categoricals() -> None:
         d = trial.suggest_int("depth", 1, 6)
         s = trial.suggest_float("drop", 0.0, 0.5, step=0.1)
         c = trial.suggest_categorical("c", [None, True, 3, 2.5, "s"])
-        return (math.log10(lr) + 3) ** 2 + x**2 + (math.log2(w) - 6) ** 2 + (d - 3) ** 2 + s + (c is None)
+        return (
+            (math.log10(lr) + 3) ** 2
+            + x**2
+            + (math.log2(w) - 6) ** 2
+            + (d - 3) ** 2
+            + s
+            + (c is None)
+        )
 
     study = optuna.create_study(sampler=QuantumAnnealingSampler(seed=0))
     study.optimize(objective, n_trials=40)
@@ -160,9 +171,14 @@ def test_mixed_space_with_floats_ints_and_odd_categoricals() -> None:
         assert type(t.params["width"]) is int and type(t.params["depth"]) is int
         assert type(t.params["lr"]) is float and 1e-5 <= t.params["lr"] <= 1e-1
         assert t.params["c"] in [None, True, 3, 2.5, "s"]
-        assert t.distributions["drop"]._contains(t.distributions["drop"].to_internal_repr(t.params["drop"]))
+        assert t.distributions["drop"]._contains(
+            t.distributions["drop"].to_internal_repr(t.params["drop"])
+        )
     assert study.best_value < 3.0
-    assert any(t.system_attrs.get(ATTR_PREFIX + "proposal", {}).get("mode") == "model" for t in study.trials)
+    assert any(
+        t.system_attrs.get(ATTR_PREFIX + "proposal", {}).get("mode") == "model"
+        for t in study.trials
+    )
 
 
 def test_failed_nan_pruned_and_infinite_trials_do_not_break_it() -> None:
@@ -188,7 +204,9 @@ def test_failed_nan_pruned_and_infinite_trials_do_not_break_it() -> None:
     # 2 of 125 cells score <= 1. The faults depend on the trial number alone (with seed 0 the
     # default proposes the optimum at trial 25, which the objective then reports as inf), so the
     # check is on what was proposed: the model still steered the search to the best cells.
-    proposed = [sum(OPS.index(v) for v in t.params.values()) for t in study.trials if len(t.params) == 3]
+    proposed = [
+        sum(OPS.index(v) for v in t.params.values()) for t in study.trials if len(t.params) == 3
+    ]
     assert min(proposed) <= 1.0
 
 
@@ -223,7 +241,9 @@ def test_multi_objective_spreads_along_the_front() -> None:
         y = trial.suggest_int("y", 0, 10)
         return float(x + y), float((10 - x) + (10 - y) * 0.5)
 
-    study = optuna.create_study(directions=["minimize", "minimize"], sampler=QuantumAnnealingSampler(seed=0))
+    study = optuna.create_study(
+        directions=["minimize", "minimize"], sampler=QuantumAnnealingSampler(seed=0)
+    )
     study.optimize(objective, n_trials=40)
     front = study.best_trials
     assert len(front) >= 4  # several trade-offs, not one corner
@@ -282,7 +302,9 @@ def test_conditional_parameters_go_to_the_independent_sampler_with_a_warning(cap
         optuna.logging.disable_propagation()
     assert any("sampled independently" in r.getMessage() for r in caplog.records)
     quiet = optuna.create_study(
-        sampler=QuantumAnnealingSampler(seed=0, n_startup_trials=2, warn_independent_sampling=False)
+        sampler=QuantumAnnealingSampler(
+            seed=0, n_startup_trials=2, warn_independent_sampling=False
+        )
     )
     caplog.clear()
     optuna.logging.enable_propagation()
@@ -304,9 +326,14 @@ def test_mock_qpu_sampler_records_embedding_statistics_on_trials() -> None:
     # Three edges (15 one-hot bits) keep minor-embedding quick; 30 bits are embedded in the
     # solver test.
     study.optimize(
-        lambda t: sum(_UNARY[i, OPS.index(t.suggest_categorical(f"e{i}", OPS))] for i in range(3)), n_trials=4
+        lambda t: sum(_UNARY[i, OPS.index(t.suggest_categorical(f"e{i}", OPS))] for i in range(3)),
+        n_trials=4,
     )
-    model_trials = [t for t in study.trials if t.system_attrs.get(ATTR_PREFIX + "proposal", {}).get("mode") == "model"]
+    model_trials = [
+        t
+        for t in study.trials
+        if t.system_attrs.get(ATTR_PREFIX + "proposal", {}).get("mode") == "model"
+    ]
     assert model_trials
     info = model_trials[-1].system_attrs[ATTR_PREFIX + "proposal"]
     assert info["solver"] == "EmbeddingComposite"
@@ -328,8 +355,14 @@ def test_mock_qpu_sampler_records_embedding_statistics_on_trials() -> None:
         (dict(acquisition="ucb"), "Unknown acquisition"),
         (dict(surrogate="bore", acquisition="ei"), "needs a surrogate with a predictive variance"),
         (dict(surrogate="fm", acquisition="ei"), "needs a surrogate with a predictive variance"),
-        (dict(surrogate="bore", acquisition="gain"), "needs a surrogate with a predictive variance"),
-        (dict(surrogate="fm", acquisition="ei_gain"), "needs a surrogate with a predictive variance"),
+        (
+            dict(surrogate="bore", acquisition="gain"),
+            "needs a surrogate with a predictive variance",
+        ),
+        (
+            dict(surrogate="fm", acquisition="ei_gain"),
+            "needs a surrogate with a predictive variance",
+        ),
         (dict(solver=3.5), "solver must be"),
         (dict(seed="abc"), "seed"),
         (dict(max_levels=1), "max_levels"),
@@ -341,15 +374,23 @@ def test_bad_constructor_input(kwargs: dict, match: str) -> None:
 
 
 def test_unary_on_a_categorical_explains_the_fix() -> None:
-    study = optuna.create_study(sampler=QUBOSampler(seed=0, encoding={"op": "unary"}, n_startup_trials=2))
+    study = optuna.create_study(
+        sampler=QUBOSampler(seed=0, encoding={"op": "unary"}, n_startup_trials=2)
+    )
     with pytest.raises(ValueError, match="only suits ordered values"):
-        study.optimize(lambda t: OPS.index(t.suggest_categorical("op", OPS)) + t.suggest_int("x", 0, 3), n_trials=5)
+        study.optimize(
+            lambda t: OPS.index(t.suggest_categorical("op", OPS)) + t.suggest_int("x", 0, 3),
+            n_trials=5,
+        )
 
 
 def test_float_refinement_gets_below_bin_resolution() -> None:
     # One bin of 8 spans 0.75 here; refinement inside the bin must get much closer than that.
     study = optuna.create_study(sampler=QuantumAnnealingSampler(seed=0))
-    study.optimize(lambda t: (t.suggest_float("x", -3, 3) - 1.234) ** 2 + 0.0 * t.suggest_int("k", 0, 3), n_trials=40)
+    study.optimize(
+        lambda t: (t.suggest_float("x", -3, 3) - 1.234) ** 2 + 0.0 * t.suggest_int("k", 0, 3),
+        n_trials=40,
+    )
     assert abs(study.best_params["x"] - 1.234) < 0.1
     assert isinstance(FloatDistribution(-3, 3), FloatDistribution)
 
@@ -362,12 +403,17 @@ def test_expected_improvement_proposals_rank_a_mixed_pool_and_find_the_optimum()
     sources: set[str] = set()
     for seed in range(3):
         study = optuna.create_study(
-            sampler=QuantumAnnealingSampler(seed=seed, surrogate="blr", acquisition="ei", num_reads=32)
+            sampler=QuantumAnnealingSampler(
+                seed=seed, surrogate="blr", acquisition="ei", num_reads=32
+            )
         )
         study.optimize(cell_objective, n_trials=60)
         gaps.append(study.best_value - opt)
         infos = [t.system_attrs[ATTR_PREFIX + "proposal"] for t in study.trials[10:]]
-        assert all(i["acquisition"] == "ei" and i["pool_size"] > 0 and math.isfinite(i["log_ei"]) for i in infos)
+        assert all(
+            i["acquisition"] == "ei" and i["pool_size"] > 0 and math.isfinite(i["log_ei"])
+            for i in infos
+        )
         sources.update(i["source"] for i in infos)
         keys = [tuple(t.params.values()) for t in study.trials]
         assert len(set(keys)) == len(keys)
@@ -385,7 +431,10 @@ def test_custom_surrogate_without_predict_cannot_use_expected_improvement() -> N
     from optuna_qnas._qubo import BayesianLogisticQuadratic
 
     sampler = QUBOSampler(
-        seed=0, n_startup_trials=2, acquisition="ei", surrogate=lambda m: BayesianLogisticQuadratic(m, temperature=0)
+        seed=0,
+        n_startup_trials=2,
+        acquisition="ei",
+        surrogate=lambda m: BayesianLogisticQuadratic(m, temperature=0),
     )
     study = optuna.create_study(sampler=sampler)
     study.optimize(cell_objective, n_trials=2)
@@ -393,7 +442,11 @@ def test_custom_surrogate_without_predict_cannot_use_expected_improvement() -> N
         study.optimize(cell_objective, n_trials=1)
     # Without acquisition="ei" the same surrogate is used through its QUBO draws.
     ok = optuna.create_study(
-        sampler=QUBOSampler(seed=0, n_startup_trials=2, surrogate=lambda m: BayesianLogisticQuadratic(m, temperature=0))
+        sampler=QUBOSampler(
+            seed=0,
+            n_startup_trials=2,
+            surrogate=lambda m: BayesianLogisticQuadratic(m, temperature=0),
+        )
     )
     ok.optimize(cell_objective, n_trials=4)
     assert "acquisition" not in ok.trials[-1].system_attrs[ATTR_PREFIX + "proposal"]
@@ -416,12 +469,18 @@ def test_default_acquisition_alternates_expected_improvement_and_incumbent_gain(
     assert all(infos[n]["ranking"] == ("gain" if n % 2 else "ei") for n in model)
     assert all(math.isfinite(infos[n]["log_ei"]) for n in model if n % 2 == 0)
     # "gain" alone ranks every model proposal by the incumbent gain.
-    only = optuna.create_study(sampler=QuantumAnnealingSampler(seed=1, num_reads=32, acquisition="gain"))
+    only = optuna.create_study(
+        sampler=QuantumAnnealingSampler(seed=1, num_reads=32, acquisition="gain")
+    )
     only.optimize(_noisy_cell_objective, n_trials=12)
-    assert {t.system_attrs[ATTR_PREFIX + "proposal"]["ranking"] for t in only.trials[5:]} == {"gain"}
+    assert {t.system_attrs[ATTR_PREFIX + "proposal"]["ranking"] for t in only.trials[5:]} == {
+        "gain"
+    }
 
 
-def test_gain_proposal_is_the_pool_member_the_closed_form_ranks_first(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_gain_proposal_is_the_pool_member_the_closed_form_ranks_first(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     # The pick of a "gain" proposal is the first of incumbent_gain_order over the same pool,
     # computed here independently from the fitted model the sampler used.
     from optuna_qnas.samplers import _qubo_sampler as qs
@@ -431,11 +490,15 @@ def test_gain_proposal_is_the_pool_member_the_closed_form_ranks_first(monkeypatc
 
     def spy(mean, std, cov, inc_mean, noise_std, best):  # type: ignore[no-untyped-def]
         order = real(mean, std, cov, inc_mean, noise_std, best)
-        seen.append((np.asarray(mean), np.asarray(std), np.asarray(cov), inc_mean, noise_std, best, order))
+        seen.append(
+            (np.asarray(mean), np.asarray(std), np.asarray(cov), inc_mean, noise_std, best, order)
+        )
         return order
 
     monkeypatch.setattr(qs, "incumbent_gain_order", spy)
-    study = optuna.create_study(sampler=QuantumAnnealingSampler(seed=2, num_reads=32, acquisition="gain"))
+    study = optuna.create_study(
+        sampler=QuantumAnnealingSampler(seed=2, num_reads=32, acquisition="gain")
+    )
     study.optimize(_noisy_cell_objective, n_trials=14)
     assert len(seen) == 9
     for mean, std, cov, inc_mean, noise_std, best, order in seen:
@@ -468,11 +531,17 @@ def test_a_surrogate_without_predict_with_reference_falls_back_to_expected_impro
         def predict(self, X):  # type: ignore[no-untyped-def]
             return self._inner.predict(X)
 
-    study = optuna.create_study(sampler=QUBOSampler(seed=0, n_startup_trials=3, surrogate=PredictOnly))
+    study = optuna.create_study(
+        sampler=QUBOSampler(seed=0, n_startup_trials=3, surrogate=PredictOnly)
+    )
     study.optimize(cell_objective, n_trials=8)
-    assert {t.system_attrs[ATTR_PREFIX + "proposal"]["ranking"] for t in study.trials[3:]} == {"ei"}
+    assert {t.system_attrs[ATTR_PREFIX + "proposal"]["ranking"] for t in study.trials[3:]} == {
+        "ei"
+    }
     strict = optuna.create_study(
-        sampler=QUBOSampler(seed=0, n_startup_trials=3, surrogate=PredictOnly, acquisition="ei_gain")
+        sampler=QUBOSampler(
+            seed=0, n_startup_trials=3, surrogate=PredictOnly, acquisition="ei_gain"
+        )
     )
     strict.optimize(cell_objective, n_trials=3)
     # Trial 3 would rank by expected improvement (odd numbers rank by gain), but the missing
@@ -504,7 +573,9 @@ def _wide_objective(trial: optuna.Trial) -> float:
     return total + (trial.suggest_categorical("c", ["a", "b", "c", "d"]) != "b")
 
 
-def test_ei_proposals_carry_the_penalty_strength_over_to_the_next_proposal(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_ei_proposals_carry_the_penalty_strength_over_to_the_next_proposal(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     from optuna_qnas.samplers import _qubo_sampler as qs
 
     solver = _CountingSolver()
@@ -514,7 +585,10 @@ def test_ei_proposals_carry_the_penalty_strength_over_to_the_next_proposal(monke
     model = [i for i in infos if i.get("mode") == "model"]
     assert len(model) >= 18  # the first trial has no joint space yet; then 5 start-up trials
     ratios = [i["penalty_ratios"] for i in model]
-    assert all(len(r) == 3 and all(qs._PENALTY_START <= x <= qs._PENALTY_MAX_RATIO for x in r) for r in ratios)
+    assert all(
+        len(r) == 3 and all(qs._PENALTY_START <= x <= qs._PENALTY_MAX_RATIO for x in r)
+        for r in ratios
+    )
     # Some QUBO needed a stronger penalty than the usual start, and later proposals started
     # there instead of doubling again: fewer solves than the schedule without memory needs.
     assert any(x > qs._PENALTY_START for r in ratios for x in r), ratios
@@ -541,11 +615,17 @@ def test_penalty_schedule_doubles_after_invalid_and_eases_after_easy_solves() ->
     # A model that pulls every bit on or off against the domain wall: weak penalties lose.
     from optuna_qnas._qubo import QUBO
 
-    model = QUBO(rng.normal(scale=3.0, size=enc.n_bits), np.triu(rng.normal(size=(enc.n_bits,) * 2), 1), 0.0)
-    _, _, weak_next = sampler._solve_with_penalty(model, penalty, enc, rng, start_ratio=1e-3, max_doublings=0)
+    model = QUBO(
+        rng.normal(scale=3.0, size=enc.n_bits), np.triu(rng.normal(size=(enc.n_bits,) * 2), 1), 0.0
+    )
+    _, _, weak_next = sampler._solve_with_penalty(
+        model, penalty, enc, rng, start_ratio=1e-3, max_doublings=0
+    )
     assert weak_next == pytest.approx(2e-3)
     strong = qs._PENALTY_MAX_RATIO
-    result, strength, strong_next = sampler._solve_with_penalty(model, penalty, enc, rng, strong, max_doublings=0)
+    result, strength, strong_next = sampler._solve_with_penalty(
+        model, penalty, enc, rng, strong, max_doublings=0
+    )
     assert enc.feasible(result.samples).mean() >= qs._PENALTY_EASY_FEASIBLE
     assert strong_next == strong / 2
     assert strength == pytest.approx(strong * float(np.max(model.max_flip_delta())))
@@ -569,7 +649,9 @@ def test_one_sampler_reused_across_studies_decodes_each_studys_own_trials() -> N
     space = second.trials[-1].distributions
     enc = SearchSpaceEncoding(space)
     got = reused._levels_by_number(second, space, enc, second.trials)
-    assert {n: tuple(v) for n, v in got.items()} == {t.number: tuple(enc.levels_of(t.params)) for t in second.trials}
+    assert {n: tuple(v) for n, v in got.items()} == {
+        t.number: tuple(enc.levels_of(t.params)) for t in second.trials
+    }
     assert [t.params for t in second.trials] != [t.params for t in first.trials]
     del first
     gc.collect()
@@ -613,12 +695,17 @@ def test_random_pool_members_follow_the_instance_setting() -> None:
         (dict(surrogate="fm"), "surrogate='fm'"),
         (dict(acquisition="ei"), "acquisition='ei'"),
         (dict(acquisition="gain"), "acquisition='gain'"),
-        (dict(surrogate="bore", acquisition="thompson"), "surrogate='bore' and acquisition='thompson'"),
+        (
+            dict(surrogate="bore", acquisition="thompson"),
+            "surrogate='bore' and acquisition='thompson'",
+        ),
     ],
 )
 def test_options_no_better_than_the_default_are_deprecated(kwargs, named) -> None:
     # Issue 7: a variant that lost to the default stays only if it wins somewhere; these did not.
-    with pytest.warns(FutureWarning, match=re.escape(named) + ".*deprecated.*Leave these arguments out"):
+    with pytest.warns(
+        FutureWarning, match=re.escape(named) + ".*deprecated.*Leave these arguments out"
+    ):
         QuantumAnnealingSampler(seed=0, **kwargs)
 
 

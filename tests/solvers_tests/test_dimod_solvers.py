@@ -112,7 +112,12 @@ def _schedule_qubos() -> list[QUBO]:
     ties = np.round(rng.normal(size=(30, 30)) * 2) / 2  # many equal smallest biases
     isolated = np.zeros((8, 8))
     isolated[0, 1], isolated[2, 2] = 1.5, -0.25  # variables 3..7 have no bias at all
-    return [_random_qubo(69, 5), QUBO.from_dense(sparse), QUBO.from_dense(ties), QUBO.from_dense(isolated)]
+    return [
+        _random_qubo(69, 5),
+        QUBO.from_dense(sparse),
+        QUBO.from_dense(ties),
+        QUBO.from_dense(isolated),
+    ]
 
 
 @pytest.mark.parametrize("index", range(4))
@@ -124,13 +129,17 @@ def test_vectorised_beta_range_gives_the_samplers_own_anneal(index: int) -> None
     q = _schedule_qubos()[index]
     bqm = qubo_to_bqm(q)
     own = SimulatedAnnealingSampler().sample(bqm, num_reads=16, num_sweeps=100, seed=3)
-    ours = SimulatedAnnealingSampler().sample(bqm, num_reads=16, num_sweeps=100, seed=3, beta_range=ising_beta_range(bqm))
+    ours = SimulatedAnnealingSampler().sample(
+        bqm, num_reads=16, num_sweeps=100, seed=3, beta_range=ising_beta_range(bqm)
+    )
     # The same schedule, so the same seeded anneal, read for read.
     np.testing.assert_array_equal(ours.record.sample, own.record.sample)
     np.testing.assert_array_equal(ours.record.energy, own.record.energy)
     # And the adapter passes it: its best samples are those of the plain sampler.
     via_solver = make_solver(num_reads=16, num_sweeps=100).solve(q, 4, seed=3)
-    plain = DimodSolver(_PlainSampler(SimulatedAnnealingSampler()), num_reads=16, sample_kwargs={"num_sweeps": 100})
+    plain = DimodSolver(
+        _PlainSampler(SimulatedAnnealingSampler()), num_reads=16, sample_kwargs={"num_sweeps": 100}
+    )
     np.testing.assert_array_equal(via_solver.samples, plain.solve(q, 4, seed=3).samples)
 
 
@@ -154,7 +163,9 @@ def test_constant_qubo_and_user_schedule_keep_the_samplers_behaviour() -> None:
     from dwave.samplers import SimulatedAnnealingSampler
 
     q = _random_qubo(10, 1)
-    direct = SimulatedAnnealingSampler().sample(qubo_to_bqm(q), num_reads=8, num_sweeps=250, seed=0, beta_range=[0.5, 2.0])
+    direct = SimulatedAnnealingSampler().sample(
+        qubo_to_bqm(q), num_reads=8, num_sweeps=250, seed=0, beta_range=[0.5, 2.0]
+    )
     result = solver.solve(q, 8, seed=0)
     expected = np.unique(sampleset_to_array(direct, 10), axis=0)
     assert sorted(map(tuple, result.samples)) == sorted(map(tuple, expected))

@@ -8,14 +8,15 @@ import time
 import numpy as np
 import pytest
 
+
 pytest.importorskip("qiskit_optimization")
 pytest.importorskip("qiskit_aer")
 
-from optuna_qnas._qubo import QUBO  # noqa: E402
-from optuna_qnas.solvers._qiskit import GroverSolver  # noqa: E402
-from optuna_qnas.solvers._qiskit import QAOASolver  # noqa: E402
-from optuna_qnas.solvers._qiskit import VQESolver  # noqa: E402
-from optuna_qnas.solvers._qiskit import qubo_to_quadratic_program  # noqa: E402
+from optuna_qnas._qubo import QUBO
+from optuna_qnas.solvers._qiskit import GroverSolver
+from optuna_qnas.solvers._qiskit import QAOASolver
+from optuna_qnas.solvers._qiskit import qubo_to_quadratic_program
+from optuna_qnas.solvers._qiskit import VQESolver
 
 
 def random_qubo(n: int, seed: int) -> QUBO:
@@ -65,7 +66,9 @@ def test_qaoa_qiskit_optimization_engine_finds_optimum() -> None:
         res = solver.solve(qubo, 6, seed=seed)
         assert_valid_result(qubo, res, 6)
         assert res.info["engine"] == "qiskit_optimization"
-        assert res.info["warm_started"] is ((n, seed) != cases[0])  # angles carried over after the first
+        assert res.info["warm_started"] is (
+            (n, seed) != cases[0]
+        )  # angles carried over after the first
         hits += found_optimum(qubo, res)
     assert hits >= 5, f"MinimumEigenOptimizer(QAOA) found the optimum in {hits}/{len(cases)} cases"
 
@@ -160,7 +163,9 @@ def no_saved_ibm_account(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
     """Point qiskit-ibm-runtime at an empty account file and clear the token variables."""
     from qiskit_ibm_runtime.accounts import management
 
-    monkeypatch.setattr(management, "_DEFAULT_ACCOUNT_CONFIG_JSON_FILE", str(tmp_path / "qiskit-ibm.json"))
+    monkeypatch.setattr(
+        management, "_DEFAULT_ACCOUNT_CONFIG_JSON_FILE", str(tmp_path / "qiskit-ibm.json")
+    )
     for var in ("QISKIT_IBM_TOKEN", "QISKIT_IBM_URL", "QISKIT_IBM_INSTANCE", "QISKIT_IBM_CHANNEL"):
         monkeypatch.delenv(var, raising=False)
 
@@ -198,7 +203,9 @@ def test_user_primitive_and_algorithms() -> None:
     pm = generate_preset_pass_manager(optimization_level=1, backend=AerSimulator())
     res = QAOASolver(sampler=prim, maxiter=15).solve(qubo, 4, seed=0)
     assert res.info["backend"] == "SamplerV2" and found_optimum(qubo, res)
-    res = QAOASolver(qaoa=QAOA(prim, COBYLA(maxiter=30), reps=2, pass_manager=pm)).solve(qubo, 4, seed=0)
+    res = QAOASolver(qaoa=QAOA(prim, COBYLA(maxiter=30), reps=2, pass_manager=pm)).solve(
+        qubo, 4, seed=0
+    )
     assert res.info["engine"] == "qiskit_optimization" and found_optimum(qubo, res)
     from qiskit.circuit.library import real_amplitudes
 
@@ -235,7 +242,9 @@ def test_decomposition_improves_a_poor_incumbent() -> None:
 
     qubo = random_qubo(16, 5)
     solver = QAOASolver(reps=2, maxiter=30, max_qubits=8)
-    res = decomposed_solve(qubo, solver._solve_small, width=8, num_samples=4, seed=1, max_rounds=12, incumbent_reads=1)
+    res = decomposed_solve(
+        qubo, solver._solve_small, width=8, num_samples=4, seed=1, max_rounds=12, incumbent_reads=1
+    )
     assert found_optimum(qubo, res)
 
 
@@ -388,7 +397,9 @@ def test_aer_circuit_matches_a_numpy_state_vector() -> None:
     h, j, _ = qubo_to_ising(qubo)
     scale = ising_scale(h, j)
     circuit, params = qaoa_circuit(h, j, 2, scale)
-    idx, probs, _ = _Evaluator(qubo, circuit, params, resolve_backend("statevector"), cvar_alpha=None, seed=0).distribution(theta)
+    idx, probs, _ = _Evaluator(
+        qubo, circuit, params, resolve_backend("statevector"), cvar_alpha=None, seed=0
+    ).distribution(theta)
     e = diagonal_energies(qubo)
     psi = np.full(2**n, 2 ** (-n / 2), dtype=complex)
     for g, b in zip(theta[:2], theta[2:]):
@@ -401,7 +412,9 @@ def test_aer_circuit_matches_a_numpy_state_vector() -> None:
     np.testing.assert_allclose(probs[idx], np.abs(psi) ** 2, atol=1e-10)
 
 
-@pytest.mark.parametrize("make", [lambda: QAOASolver(reps=1), lambda: VQESolver(), lambda: GroverSolver()])
+@pytest.mark.parametrize(
+    "make", [lambda: QAOASolver(reps=1), lambda: VQESolver(), lambda: GroverSolver()]
+)
 def test_constant_qubo_returns_valid_samples_without_a_circuit(make) -> None:  # type: ignore[no-untyped-def]
     # The posterior mean of a model fitted to a constant objective is a constant QUBO: a QAOA
     # cost layer would have no parameter to bind. Every assignment is a minimum.

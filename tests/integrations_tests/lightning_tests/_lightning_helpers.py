@@ -21,7 +21,9 @@ torch.set_num_threads(1)
 class DigitsMLP(pl.LightningModule):
     def __init__(self, *, log_metric: str = "val_acc", hidden: int = 16) -> None:
         super().__init__()
-        self.net = nn.Sequential(nn.Flatten(), nn.Linear(64, hidden), nn.ReLU(), nn.Linear(hidden, 10))
+        self.net = nn.Sequential(
+            nn.Flatten(), nn.Linear(64, hidden), nn.ReLU(), nn.Linear(hidden, 10)
+        )
         self.log_metric = log_metric
         self.example_input_array = torch.zeros(1, 64)
         self.validation_epochs = 0

@@ -6,13 +6,9 @@ import math
 import subprocess
 import sys
 
-import optuna
-import pytest
-import torch
-from torch import nn
-
 from _lightning_helpers import DigitsMLP
 from _lightning_helpers import make_trainer
+import optuna
 from optuna_qnas.integrations.lightning import COST_ATTRS
 from optuna_qnas.integrations.lightning import count_flops
 from optuna_qnas.integrations.lightning import count_parameters
@@ -22,6 +18,9 @@ from optuna_qnas.integrations.lightning import measure_peak_memory_bytes
 from optuna_qnas.integrations.lightning import ModelCostCallback
 from optuna_qnas.integrations.lightning import PruningCallback
 from optuna_qnas.integrations.lightning import record_model_cost
+import pytest
+import torch
+from torch import nn
 
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -104,8 +103,9 @@ def test_budgets_become_constraints(digits_loaders) -> None:
 
     def objective(trial: optuna.Trial) -> float:
         budget = trial.suggest_categorical("budget", [1e-6, 1e6])
-        callback = ModelCostCallback(trial, repeats=3, budgets={"latency_ms": budget,
-                                                                "n_params": 1e9})
+        callback = ModelCostCallback(
+            trial, repeats=3, budgets={"latency_ms": budget, "n_params": 1e9}
+        )
         trainer = make_trainer([callback], max_epochs=1)
         trainer.fit(DigitsMLP(), *digits_loaders)
         return float(trainer.callback_metrics["val_acc"]) + (budget < 1)  # infeasible looks best

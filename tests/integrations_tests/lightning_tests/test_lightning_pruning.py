@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import warnings
 
-import optuna
-import pytest
-
 from _lightning_helpers import DigitsMLP
 from _lightning_helpers import make_trainer
+import optuna
 from optuna_qnas.integrations.lightning import PruningCallback
+import pytest
 
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -21,8 +20,9 @@ def test_reports_every_epoch_and_skips_the_sanity_check(digits_loaders) -> None:
 
     def objective(trial: optuna.Trial) -> float:
         # Two sanity-check validation steps run first; they must not be reported.
-        trainer = make_trainer([PruningCallback(trial, "val_acc")], max_epochs=3,
-                               num_sanity_val_steps=2)
+        trainer = make_trainer(
+            [PruningCallback(trial, "val_acc")], max_epochs=3, num_sanity_val_steps=2
+        )
         trainer.fit(model, *digits_loaders)
         return float(trainer.callback_metrics["val_acc"])
 
@@ -95,8 +95,7 @@ def test_missing_metric_can_raise(digits_loaders) -> None:
 
 def test_metric_never_validated_warns_at_fit_end(digits_loaders) -> None:
     trial = optuna.create_study().ask()
-    trainer = make_trainer([PruningCallback(trial, "val_acc")], max_epochs=1,
-                           limit_val_batches=0)
+    trainer = make_trainer([PruningCallback(trial, "val_acc")], max_epochs=1, limit_val_batches=0)
     with pytest.warns(UserWarning, match="val_acc.*not logged"):
         trainer.fit(DigitsMLP(), *digits_loaders)
 

@@ -14,7 +14,9 @@ import yaml
 import optuna_qnas
 
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+REPO = os.path.dirname(
+    os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+)
 REGISTRY = os.path.join(REPO, "integrations", "optunahub")
 PACKAGES = sorted(os.listdir(os.path.join(REGISTRY, "samplers")))
 

@@ -7,6 +7,7 @@ same class as ``from optuna_qnas import QuantumAnnealingSampler``.
 
 from __future__ import annotations
 
+
 try:
     from optuna_qnas import QuantumAnnealingSampler
 except ImportError as exc:  # pragma: no cover - depends on the user's environment

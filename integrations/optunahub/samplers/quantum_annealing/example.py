@@ -19,7 +19,9 @@ def objective(trial: optuna.Trial) -> float:
     act = trial.suggest_categorical("activation", ["relu", "gelu", "tanh"])
     depth = trial.suggest_int("depth", 1, 4)
     score = {"none": 0.0, "skip_connect": 0.5, "nor_conv_1x1": 0.8, "nor_conv_3x3": 1.0}[op]
-    score += {8: 0.1, 16: 0.3, 32: 0.5, 64: 0.4}[width] + {"relu": 0.2, "gelu": 0.3, "tanh": 0.0}[act]
+    score += {8: 0.1, 16: 0.3, 32: 0.5, 64: 0.4}[width] + {"relu": 0.2, "gelu": 0.3, "tanh": 0.0}[
+        act
+    ]
     return score - 0.1 * abs(depth - 3)
 
 

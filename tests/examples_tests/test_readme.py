@@ -19,6 +19,8 @@ ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
 CI_RUN = ROOT / ".ci" / "run"
 MAX_README_LINES = 250
+# [text](target) and ![alt](target); targets with a scheme or only an anchor are not files.
+LINK = re.compile(r"!?\[[^\]]*\]\(([^)\s]+)\)")
 
 
 def _readme_block(name: str) -> str:
@@ -91,3 +93,17 @@ def test_readme_is_short_and_shows_the_test_command_ci_runs() -> None:
     readme_lines = {line.strip() for line in lines}
     for command in ci_commands:
         assert command in readme_lines, f"README.md must show CI's test command: {command}"
+
+
+def test_relative_links_in_readme_and_docs_point_to_files() -> None:
+    pages = [README, ROOT / "CHANGELOG.md", *sorted((ROOT / "docs").glob("*.md"))]
+    broken = []
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        for target in LINK.findall(text):
+            if re.match(r"^[a-z][a-z0-9+.-]*:", target) or target.startswith("#"):
+                continue
+            path = (page.parent / target.split("#")[0]).resolve()
+            if not path.exists():
+                broken.append(f"{page.relative_to(ROOT)}: {target}")
+    assert not broken, "links to missing files: " + ", ".join(broken)

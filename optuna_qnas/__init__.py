@@ -11,14 +11,16 @@ from typing import Any
 
 from optuna_qnas._qubo import QUBO
 from optuna_qnas._qubo import SearchSpaceEncoding
+from optuna_qnas._qubo import Surrogate
 from optuna_qnas.samplers import GroverSampler
+from optuna_qnas.samplers import PoolSettings
 from optuna_qnas.samplers import QAOASampler
 from optuna_qnas.samplers import QuantumAnnealingSampler
 from optuna_qnas.samplers import QUBOSampler
 from optuna_qnas.samplers import VQESampler
 
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 # The comparison tool pulls in pandas/matplotlib: resolved on first access (PEP 562).
 _LAZY = {"compare_samplers": "optuna_qnas.compare"}
@@ -34,11 +36,13 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "GroverSampler",
+    "PoolSettings",
     "QAOASampler",
     "QUBO",
     "QUBOSampler",
     "QuantumAnnealingSampler",
     "SearchSpaceEncoding",
+    "Surrogate",
     "VQESampler",
     "__version__",
     "compare_samplers",

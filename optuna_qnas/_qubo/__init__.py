@@ -3,21 +3,19 @@
 Nothing here imports Optuna's Study/Trial types or a quantum SDK.
 """
 
-from optuna_qnas._qubo._classifier import BayesianLogisticQuadratic
 from optuna_qnas._qubo._encoding import ENCODINGS
 from optuna_qnas._qubo._encoding import ParamEncoding
 from optuna_qnas._qubo._encoding import SearchSpaceEncoding
 from optuna_qnas._qubo._model import QUBO
 from optuna_qnas._qubo._surrogate import BayesianQuadraticRegression
-from optuna_qnas._qubo._surrogate import robust_standardize
+from optuna_qnas._qubo._surrogate import Surrogate
 
 
 __all__ = [
-    "BayesianLogisticQuadratic",
     "BayesianQuadraticRegression",
     "ENCODINGS",
     "ParamEncoding",
     "QUBO",
     "SearchSpaceEncoding",
-    "robust_standardize",
+    "Surrogate",
 ]

@@ -16,7 +16,7 @@ from scipy.special import log_ndtr
 
 
 def log_expected_improvement(mean: np.ndarray, std: np.ndarray, best: float) -> np.ndarray:
-    """``log E[max(best - f, 0)]`` for ``f ~ N(mean, std^2)`` (minimisation), stable far in the tail.
+    """``log E[max(best - f, 0)]`` for ``f ~ N(mean, std^2)`` (minimisation), stable in the tail.
 
     With ``u = (best - mean) / std``, ``EI = std * h(u)``, ``h(u) = u Phi(u) + phi(u)``. For
     ``u < -1``, ``h(u) = phi(u) (1 - |u| R(|u|))`` with the Mills ratio ``R(t) =

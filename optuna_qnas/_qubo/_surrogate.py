@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from typing import Protocol
+from typing import runtime_checkable
 
 import numpy as np
 import scipy.linalg
@@ -16,36 +17,33 @@ import scipy.linalg
 from optuna_qnas._qubo._model import QUBO
 
 
+@runtime_checkable
 class Surrogate(Protocol):
-    def fit(self, X: np.ndarray, y: np.ndarray, rng: np.random.RandomState) -> None: ...
+    """A quadratic model of the objective over bits, as the QUBO samplers use it.
 
-    def sample_qubo(self, rng: np.random.RandomState) -> QUBO: ...
+    ``fit`` learns from bits ``X`` (n, n_bits) and targets ``y`` (n,) to *minimise*;
+    ``mean_qubo`` is the posterior mean as a QUBO; ``sample_qubo`` a posterior draw (a Thompson
+    sample); ``predict`` the Gaussian predictive ``(mean, std)`` of each row of ``X``, by which
+    the candidate pool is ranked. A model that also has ``predict_with_reference(X, x_ref) ->
+    (mean, std, cov_with_ref, ref_mean)`` and ``noise_std`` ranks by incumbent gain on odd trial
+    numbers; without them it ranks by expected improvement on every trial.
+    """
+
+    def fit(self, X: np.ndarray, y: np.ndarray, rng: np.random.RandomState) -> None: ...
 
     def mean_qubo(self) -> QUBO: ...
 
+    def sample_qubo(self, rng: np.random.RandomState) -> QUBO: ...
 
-def robust_standardize(y: np.ndarray) -> np.ndarray:
-    """Centre on the median, scale by the inter-quartile range, squash the bad tail.
+    def predict(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]: ...
 
-    ``y`` are losses (lower is better). Bad outliers (a NAS cell of ``none`` ops scores 10 %
-    where the rest score 85-91 %) would otherwise dominate a least-squares fit and spend the
-    model's capacity on telling terrible from bad; ``z > 2`` is compressed logarithmically, which
-    keeps the order and all of the good side.
-    """
-    y = np.asarray(y, dtype=float)
-    if y.size == 0:
-        return y
-    med = float(np.median(y))
-    q75, q25 = np.percentile(y, [75, 25])
-    scale = (q75 - q25) / 1.349
-    if not scale > 1e-12:
-        scale = float(np.std(y))
-    if not scale > 1e-12:
-        return np.zeros_like(y)
-    z = (y - med) / scale
-    hi = z > 2.0
-    z[hi] = 2.0 + np.log1p(z[hi] - 2.0)
-    return z
+
+SURROGATE_METHODS = ("fit", "mean_qubo", "sample_qubo", "predict")
+
+
+def missing_surrogate_methods(model: object) -> list[str]:
+    """The methods of :class:`Surrogate` that ``model`` (an instance or a class) lacks."""
+    return [name for name in SURROGATE_METHODS if not callable(getattr(model, name, None))]
 
 
 def normal_scores(y: np.ndarray) -> np.ndarray:
@@ -181,7 +179,8 @@ class BayesianQuadraticRegression:
     def _neg_log_evidence(
         self, log_scales: np.ndarray, G_lin: np.ndarray, G_pair: np.ndarray, y: np.ndarray
     ) -> tuple[float, np.ndarray]:
-        """Dual form, for n <= p: ``y ~ N(0, C)``, ``C = 11^T + s1^2 G_lin + s2^2 G_pair + sn^2 I``.
+        """Dual form, for n <= p: ``y ~ N(0, C)``,
+        ``C = 11^T + s1^2 G_lin + s2^2 G_pair + sn^2 I``.
 
         Returns the negative log evidence (up to a constant) and its gradient in the log scales:
         ``d/dv_k = 1/2 tr((C^-1 - a a^T) dC/dv_k)`` with ``a = C^-1 y`` (Rasmussen & Williams

@@ -12,11 +12,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from optuna_qnas.samplers._qubo_sampler import QUBOSampler
+from optuna._experimental import experimental_class
+
+from optuna_qnas.samplers._qubo import PoolSettings
+from optuna_qnas.samplers._qubo import QUBOSampler
 
 
 #: The encoding gate-model samplers use unless told otherwise (qubit economy, see module doc).
 GATE_DEFAULT_ENCODING = "binary"
+#: One (expensive) circuit solve per proposal, the posterior mean: a QAOA solve costs about a
+#: CPU second where simulated annealing costs milliseconds.
+GATE_DEFAULT_POOL = PoolSettings(n_draws=0)
 
 
 def _reject_solver(kwargs: dict[str, Any], cls: str) -> None:
@@ -27,6 +33,7 @@ def _reject_solver(kwargs: dict[str, Any], cls: str) -> None:
         )
 
 
+@experimental_class("0.2.0")
 class QAOASampler(QUBOSampler):
     """:class:`QUBOSampler` whose QUBOs are minimised by QAOA on qiskit-aer (or your backend).
 
@@ -55,7 +62,8 @@ class QAOASampler(QUBOSampler):
         qaoa:
             A ``qiskit_optimization.minimum_eigensolvers.QAOA`` of your own (run through
             ``MinimumEigenOptimizer``).
-        optimizer, maxiter, warm_maxiter, shots, max_qubits, decompose, max_rounds, warm_start, cvar_alpha, engine:
+        optimizer, maxiter, warm_maxiter, shots, max_qubits, decompose, max_rounds, warm_start,
+        cvar_alpha, engine:
             See :class:`optuna_qnas.solvers.QAOASolver`.
         encoding:
             Default ``"binary"`` (fewest qubits); any :class:`QUBOSampler` encoding works.
@@ -65,8 +73,6 @@ class QAOASampler(QUBOSampler):
 
     .. note:: Requires ``pip install optuna-qnas[qiskit]``.
     """
-
-    _ei_thompson_draws = 0  # one (expensive) circuit solve per proposal: the posterior mean
 
     def __init__(
         self,
@@ -109,11 +115,13 @@ class QAOASampler(QUBOSampler):
             cvar_alpha=cvar_alpha,
             engine=engine,
         )
+        kwargs.setdefault("pool", GATE_DEFAULT_POOL)
         super().__init__(solver=solver, encoding=encoding, **kwargs)
 
 
+@experimental_class("0.2.0")
 class VQESampler(QUBOSampler):
-    """:class:`QUBOSampler` whose QUBOs are minimised by a sampling VQE (``real_amplitudes`` ansatz).
+    """:class:`QUBOSampler` whose QUBOs are minimised by a sampling VQE (``real_amplitudes``).
 
     Args:
         reps, entanglement, ansatz, vqe:
@@ -124,8 +132,6 @@ class VQESampler(QUBOSampler):
 
     .. note:: Requires ``pip install optuna-qnas[qiskit]``.
     """
-
-    _ei_thompson_draws = 0  # one (expensive) circuit solve per proposal: the posterior mean
 
     def __init__(
         self,
@@ -172,11 +178,13 @@ class VQESampler(QUBOSampler):
             cvar_alpha=cvar_alpha,
             engine=engine,
         )
+        kwargs.setdefault("pool", GATE_DEFAULT_POOL)
         super().__init__(solver=solver, encoding=encoding, **kwargs)
 
 
+@experimental_class("0.2.0")
 class GroverSampler(QUBOSampler):
-    """:class:`QUBOSampler` whose QUBOs are minimised by Grover adaptive search (``GroverOptimizer``).
+    """:class:`QUBOSampler` whose QUBOs are minimised by Grover adaptive search.
 
     Grover's circuit holds the key bits plus a value register, so it is the widest of the three;
     QUBOs wider than ``max_qubits - num_value_qubits - 1`` bits are decomposed.
@@ -184,13 +192,12 @@ class GroverSampler(QUBOSampler):
     Args:
         num_value_qubits, num_iterations:
             See :class:`optuna_qnas.solvers.GroverSolver`.
-        backend, primitive, pass_manager, shots, max_qubits, decompose, max_rounds, encoding, kwargs:
+        backend, primitive, pass_manager, shots, max_qubits, decompose, max_rounds, encoding,
+        kwargs:
             As for :class:`QAOASampler`.
 
     .. note:: Requires ``pip install optuna-qnas[qiskit]``.
     """
-
-    _ei_thompson_draws = 0  # one (expensive) circuit solve per proposal: the posterior mean
 
     def __init__(
         self,
@@ -221,4 +228,5 @@ class GroverSampler(QUBOSampler):
             decompose=decompose,
             max_rounds=max_rounds,
         )
+        kwargs.setdefault("pool", GATE_DEFAULT_POOL)
         super().__init__(solver=solver, encoding=encoding, **kwargs)

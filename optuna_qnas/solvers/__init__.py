@@ -8,6 +8,7 @@ from optuna_qnas.solvers._base import QUBOSolver
 from optuna_qnas.solvers._base import SolverResult
 from optuna_qnas.solvers._dimod import DimodSolver
 from optuna_qnas.solvers._dimod import make_solver
+from optuna_qnas.solvers._penalty import PenaltySolver
 
 
 # The qiskit solvers stay optional (the `qiskit` extra): resolved on first access (PEP 562).
@@ -27,6 +28,7 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "DimodSolver",
     "GroverSolver",
+    "PenaltySolver",
     "QAOASolver",
     "QUBOSolver",
     "SolverResult",

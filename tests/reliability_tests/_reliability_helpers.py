@@ -1,4 +1,4 @@
-"""Shared helpers of the reliability tests: worker processes, PostgreSQL servers, duplicate counts."""
+"""Helpers of the reliability tests: worker processes, PostgreSQL servers, duplicate counts."""
 
 from __future__ import annotations
 
@@ -90,7 +90,7 @@ def start_worker(
     )
 
 
-# ----- duplicate proposals ------------------------------------------------------------------------
+# ----- duplicate proposals ----------------------------------------------------------------------
 def config_key(trial: optuna.trial.FrozenTrial) -> tuple:
     return tuple(sorted(trial.params.items()))
 
@@ -135,12 +135,12 @@ def running_duplicate_bound(n_trials: int) -> int:
     return max(2, math.ceil(0.08 * n_trials))
 
 
-# ----- figures for docs/reliability.md ---------------------------------------------------------
+# ----- figures for docs/reliability.md ----------------------------------------------------------
 FIGURES = REPO / "results" / "reliability" / "figures.jsonl"
 
 
 def record_figure(kind: str, **data: Any) -> None:
-    """Append one measured figure (workers, trials, duplicates, faults ...) to results/ (gitignored)."""
+    """Append one measured figure (workers, trials, duplicates, faults ...) to results/."""
     import json
 
     FIGURES.parent.mkdir(parents=True, exist_ok=True)

@@ -1,4 +1,5 @@
-"""Parallel and distributed studies with our sampler: threads, processes, SQLite, Journal, PostgreSQL.
+"""Parallel and distributed studies with our sampler: threads, processes, SQLite, Journal,
+PostgreSQL.
 
 Every worker builds its own sampler and reads everything from the shared storage (Optuna's model
 of distributed optimization). The search space (6 edges x 5 operations = 15,625 cells) is far
@@ -74,7 +75,7 @@ def _run_workers(
         start_worker(url, study_name, trials=trials, seed=100 + w, sleep=0.2, **flags)
         for w in range(workers)
     ]
-    for code, out, err in wait_all(procs, timeout=300):
+    for code, _out, err in wait_all(procs, timeout=300):
         assert code == 0, err[-3000:]
         assert "Traceback" not in err, err[-3000:]
 
@@ -146,7 +147,9 @@ def test_two_proposals_computed_at_the_same_instant_differ() -> None:
     assert collisions == 0
 
 
-def _near_optimum_race(seed: int) -> tuple[tuple, set[tuple], dict]:
+def _near_optimum_race(
+    seed: int, sampler: optuna.samplers.BaseSampler | None = None, race: bool = True
+) -> tuple[tuple, set[tuple], dict]:
     """One proposal whose storage snapshot predates a burst of finished trials.
 
     Replays, in one process and deterministically, what happens under load when a proposal is
@@ -160,7 +163,7 @@ def _near_optimum_race(seed: int) -> tuple[tuple, set[tuple], dict]:
     from optuna.distributions import CategoricalDistribution
 
     rng = np.random.RandomState(seed)
-    study = optuna.create_study(sampler=make_sampler(seed))
+    study = optuna.create_study(sampler=sampler or make_sampler(seed))
     dists = {f"e{i}": CategoricalDistribution(OPS) for i in range(6)}
 
     def add(levels) -> None:
@@ -176,7 +179,7 @@ def _near_optimum_race(seed: int) -> tuple[tuple, set[tuple], dict]:
     trial = study.ask()
     study._get_trials(deepcopy=False, use_cache=True)  # the proposal's snapshot of the storage
     for levels in itertools.product(range(len(OPS)), repeat=6):
-        if sum(lv != 0 for lv in levels) <= 2:
+        if race and sum(lv != 0 for lv in levels) <= 2:
             add(levels)
     params = trial.relative_params
     cell = tuple(params[f"e{i}"] for i in range(6))
@@ -191,8 +194,8 @@ def _near_optimum_race(seed: int) -> tuple[tuple, set[tuple], dict]:
 
 @pytest.mark.parametrize("seed", range(3))
 def test_a_proposal_avoids_every_cell_finished_while_it_was_computed(seed) -> None:
-    # Bug B8: after a conflict only the conflicting cell was excluded, so the next picks (taken
-    # too) conflicted again and after three conflicts a finished cell was proposed again.
+    # A conflict must exclude everything other workers hold, not only the conflicting cell:
+    # the next picks are taken too, and after three conflicts a finished cell was proposed.
     cell, others, record = _near_optimum_race(seed)
     assert record.get("claim_conflicts", 0) >= 1, f"the race was not provoked: {record}"
     assert cell not in others, f"a finished cell was proposed again: {cell} ({record})"
@@ -200,10 +203,39 @@ def test_a_proposal_avoids_every_cell_finished_while_it_was_computed(seed) -> No
 
 def test_when_every_retry_is_taken_the_proposal_falls_back_to_an_unheld_cell(monkeypatch) -> None:
     # With no retries left, the fallback (the nearest cell nobody holds) must still be new.
-    import optuna_qnas.samplers._qubo_sampler as qubo_sampler
+    from optuna_qnas.samplers._qubo import _state
 
-    monkeypatch.setattr(qubo_sampler, "_MAX_CLAIM_ATTEMPTS", 1)
+    monkeypatch.setattr(_state, "MAX_CLAIM_ATTEMPTS", 1)
     cell, others, record = _near_optimum_race(0)
     assert record.get("claim_conflicts") == 1, record
     assert record.get("source") == "claim fallback", record
     assert cell not in others, f"a finished cell was proposed again: {cell} ({record})"
+
+
+class _CountingSolver:
+    """Simulated annealing that counts its solves."""
+
+    def __init__(self) -> None:
+        from optuna_qnas.solvers import make_solver
+
+        self.inner = make_solver("simulated_annealing", num_reads=16)
+        self.calls = 0
+
+    def solve(self, qubo, num_samples, seed=None):  # type: ignore[no-untyped-def]
+        self.calls += 1
+        return self.inner.solve(qubo, num_samples, seed)
+
+
+def test_a_claim_conflict_walks_the_ranked_pool_without_solving_again() -> None:
+    from optuna_qnas import QuantumAnnealingSampler
+
+    counts = {}
+    for race in (False, True):
+        solver = _CountingSolver()
+        sampler = QuantumAnnealingSampler(seed=0, solver=solver)
+        cell, others, record = _near_optimum_race(0, sampler=sampler, race=race)
+        counts[race] = solver.calls
+        assert cell not in others
+        assert record.get("claim_conflicts", 0) >= (1 if race else 0), record
+    # The fit sees the same snapshot either way, so the solves are the same proposal's.
+    assert counts[True] == counts[False] > 0, counts

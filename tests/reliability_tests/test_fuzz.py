@@ -1,4 +1,4 @@
-"""Fuzzing at the sampler level (the encoding itself is fuzzed in tests/_qubo_tests/test_encoding.py).
+"""Fuzzing at the sampler level (tests/_qubo_tests/test_encoding.py fuzzes the encoding).
 
 Random search spaces (ints with steps and logs, floats with steps and logs, categoricals of mixed
 types, single-valued distributions), random encodings and bin counts, and random objective values
@@ -149,7 +149,7 @@ def test_random_spaces_and_values_give_valid_native_proposals_long(**kwargs) -> 
 
 
 def test_values_near_the_float_maximum() -> None:
-    # The minimal failing example hypothesis found (a diverged training run can return such values).
+    # The minimal failing example hypothesis found (a diverged training run can return these).
     values = [0.0, 0.0, 0.0, 0.0, 8.98846567431158e307, math.inf]
     sampler = QUBOSampler(n_startup_trials=2, num_reads=8, seed=0)
     study = optuna.create_study(sampler=sampler)

@@ -161,8 +161,14 @@ def test_study_storage_and_logs_never_hold_tokens(fake_tokens, tmp_path, caplog,
     assert "Trial 5 finished" in out.err + caplog.text  # the logs were captured at all
     record_figure(
         "secrets",
-        check=f"SQLite + Journal studies, logs at {logging.getLevelName(caplog.handler.level)}, fake tokens set",
-        answer=f"0 occurrences in {len(files)} storage files ({sum(p.stat().st_size for p in files)} bytes) and logs",
+        check=(
+            "SQLite + Journal studies, logs at "
+            f"{logging.getLevelName(caplog.handler.level)}, fake tokens set"
+        ),
+        answer=(
+            f"0 occurrences in {len(files)} storage files "
+            f"({sum(p.stat().st_size for p in files)} bytes) and logs"
+        ),
     )
 
 

@@ -12,16 +12,12 @@ from optuna_qnas import QuantumAnnealingSampler
 
 
 # Few reads keep the suite fast; the code path is the same as with the defaults.
-# The default configuration (quadratic regression + expected improvement, simulated annealing)
-# runs every case; the other shipped configurations (Thompson draws, the density-ratio and
-# factorization-machine surrogates, tabu search, the compact binary code) run the cases that
-# exercise the relative (model-based) path, which is the only code that differs between them.
+# The default configuration runs every case; the other shipped configurations (tabu search,
+# the compact binary code) run the cases that exercise the relative (model-based) path, which
+# is the only code that differs between them.
 _VARIANTS = {
-    "blr-thompson": dict(num_reads=16, surrogate="blr", acquisition="thompson"),
-    "bore": dict(num_reads=16, surrogate="bore"),
     "tabu": dict(num_reads=4, solver="tabu"),
     "binary": dict(num_reads=16, encoding="binary"),
-    "fm": dict(num_reads=16, surrogate="fm"),
 }
 
 

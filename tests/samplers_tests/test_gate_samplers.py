@@ -67,13 +67,13 @@ class TestVQEAndGroverRelative(_VQEAndGrover, RelativeSamplerTestCase):
     pass
 
 
-# ----- behaviour on a NAS-Bench-201-like cell ------------------------------------------------------
+# ----- behaviour on a NAS-Bench-201-like cell ---------------------------------------------------
 
 OPS = ["none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3"]
 
 
 def _cell_objective(trial: optuna.Trial) -> float:
-    """A NAS-Bench-201-shaped toy: 6 edges x 5 ops, additive op scores plus pairwise interactions."""
+    """A NAS-Bench-201-shaped toy: 6 edges x 5 ops, op scores plus pairwise interactions."""
     rng = np.random.default_rng(0)
     unary = rng.normal(size=(6, 5))
     pair = rng.normal(scale=0.5, size=(6, 5, 6, 5))
@@ -99,7 +99,8 @@ def test_qaoa_sampler_on_a_cell_proposes_valid_decoded_architectures() -> None:
     model_trials = [p for p in proposals if p.get("mode") == "model"]
     assert len(model_trials) == 4
     for info in model_trials:
-        # Binary code: 6 x ceil(log2 5) = 18 qubits, above the default max_qubits of 14 -> decomposed.
+        # Binary code: 6 x ceil(log2 5) = 18 qubits, above the default max_qubits of 14:
+        # decomposed.
         assert info["solver"] == "qaoa" and info["num_variables"] == 18
         assert info["decomposed"] is True and info["max_qubits"] == 14
         assert info["circuit_evaluations"] > 0

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import math
 import pickle
-import re
 import subprocess
 import sys
 import textwrap
@@ -15,9 +14,10 @@ from optuna.samplers import PartialFixedSampler
 from optuna.trial import TrialState
 import pytest
 
+from optuna_qnas import PoolSettings
 from optuna_qnas import QuantumAnnealingSampler
 from optuna_qnas import QUBOSampler
-from optuna_qnas.samplers._qubo_sampler import ATTR_PREFIX
+from optuna_qnas.samplers._qubo._state import ATTR_PREFIX
 
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -218,7 +218,7 @@ def test_constant_objective_and_all_failed_study() -> None:
     from collections import Counter
 
     from optuna_qnas._qubo import ParamEncoding
-    from optuna_qnas.samplers._qubo_sampler import _MAX_BIN_REPEATS
+    from optuna_qnas.samplers._qubo._pool import MAX_BIN_REPEATS as _MAX_BIN_REPEATS
 
     enc = ParamEncoding("x", study.trials[0].distributions["x"])
     assert enc.is_binned
@@ -352,17 +352,12 @@ def test_mock_qpu_sampler_records_embedding_statistics_on_trials() -> None:
         (dict(encoding="gray"), "Unknown encoding"),
         (dict(encoding={"op": "zigzag"}), "Unknown encoding"),
         (dict(surrogate="gp"), "Unknown surrogate"),
-        (dict(acquisition="ucb"), "Unknown acquisition"),
-        (dict(surrogate="bore", acquisition="ei"), "needs a surrogate with a predictive variance"),
-        (dict(surrogate="fm", acquisition="ei"), "needs a surrogate with a predictive variance"),
-        (
-            dict(surrogate="bore", acquisition="gain"),
-            "needs a surrogate with a predictive variance",
-        ),
-        (
-            dict(surrogate="fm", acquisition="ei_gain"),
-            "needs a surrogate with a predictive variance",
-        ),
+        (dict(surrogate="bore"), "removed in optuna-qnas 0.2"),
+        (dict(surrogate="fm"), "removed in optuna-qnas 0.2"),
+        (dict(surrogate=5), "surrogate must be None or a callable"),
+        (dict(surrogate=lambda mask: object()), "lack fit, mean_qubo, sample_qubo, predict"),
+        (dict(surrogate=lambda mask: 1 / 0), "failed on the pair mask"),
+        (dict(pool={"n_random": 3}), "pool must be an optuna_qnas.PoolSettings"),
         (dict(solver=3.5), "solver must be"),
         (dict(seed="abc"), "seed"),
         (dict(max_levels=1), "max_levels"),
@@ -395,25 +390,19 @@ def test_float_refinement_gets_below_bin_resolution() -> None:
     assert isinstance(FloatDistribution(-3, 3), FloatDistribution)
 
 
-def test_expected_improvement_proposals_rank_a_mixed_pool_and_find_the_optimum() -> None:
-    # acquisition="ei": the proposal is the unseen pool member with the highest expected
-    # improvement; the pool mixes annealer samples, local moves and random configurations.
+def test_proposals_rank_a_mixed_pool_and_find_the_optimum() -> None:
+    # The proposal is the unseen pool member ranked first; the pool mixes annealer samples,
+    # local moves and random configurations.
     opt = _cell_optimum()
     gaps = []
     sources: set[str] = set()
     for seed in range(3):
-        study = optuna.create_study(
-            sampler=QuantumAnnealingSampler(
-                seed=seed, surrogate="blr", acquisition="ei", num_reads=32
-            )
-        )
+        study = optuna.create_study(sampler=QuantumAnnealingSampler(seed=seed, num_reads=32))
         study.optimize(cell_objective, n_trials=60)
         gaps.append(study.best_value - opt)
         infos = [t.system_attrs[ATTR_PREFIX + "proposal"] for t in study.trials[10:]]
-        assert all(
-            i["acquisition"] == "ei" and i["pool_size"] > 0 and math.isfinite(i["log_ei"])
-            for i in infos
-        )
+        assert all(i["pool_size"] > 0 for i in infos)
+        assert all(math.isfinite(i["log_ei"]) for i in infos if i["ranking"] == "ei")
         sources.update(i["source"] for i in infos)
         keys = [tuple(t.params.values()) for t in study.trials]
         assert len(set(keys)) == len(keys)
@@ -427,29 +416,31 @@ def test_expected_improvement_proposals_rank_a_mixed_pool_and_find_the_optimum()
     assert len(sources) >= 2, sources
 
 
-def test_custom_surrogate_without_predict_cannot_use_expected_improvement() -> None:
-    from optuna_qnas._qubo import BayesianLogisticQuadratic
+class _NoPredict:
+    """A surrogate without ``predict``: it cannot rank a pool."""
 
-    sampler = QUBOSampler(
-        seed=0,
-        n_startup_trials=2,
-        acquisition="ei",
-        surrogate=lambda m: BayesianLogisticQuadratic(m, temperature=0),
-    )
-    study = optuna.create_study(sampler=sampler)
-    study.optimize(cell_objective, n_trials=2)
-    with pytest.raises(ValueError, match="predict"):
-        study.optimize(cell_objective, n_trials=1)
-    # Without acquisition="ei" the same surrogate is used through its QUBO draws.
-    ok = optuna.create_study(
-        sampler=QUBOSampler(
-            seed=0,
-            n_startup_trials=2,
-            surrogate=lambda m: BayesianLogisticQuadratic(m, temperature=0),
-        )
-    )
-    ok.optimize(cell_objective, n_trials=4)
-    assert "acquisition" not in ok.trials[-1].system_attrs[ATTR_PREFIX + "proposal"]
+    def __init__(self, mask: np.ndarray) -> None:
+        from optuna_qnas._qubo import BayesianQuadraticRegression
+
+        self._inner = BayesianQuadraticRegression(mask)
+
+    def fit(self, X, y, rng):  # type: ignore[no-untyped-def]
+        self._inner.fit(X, y, rng)
+
+    def sample_qubo(self, rng):  # type: ignore[no-untyped-def]
+        return self._inner.sample_qubo(rng)
+
+    def mean_qubo(self):  # type: ignore[no-untyped-def]
+        return self._inner.mean_qubo()
+
+
+def test_a_custom_surrogate_is_checked_against_the_protocol_at_construction() -> None:
+    from optuna_qnas import Surrogate
+
+    for factory in (_NoPredict, lambda mask: _NoPredict(mask)):
+        with pytest.raises(ValueError, match=r"lack predict.*optuna_qnas\.Surrogate"):
+            QUBOSampler(seed=0, surrogate=factory)
+    assert not isinstance(_NoPredict(np.zeros((2, 2), bool)), Surrogate)
 
 
 def _noisy_cell_objective(trial: optuna.Trial) -> float:
@@ -468,22 +459,14 @@ def test_default_acquisition_alternates_expected_improvement_and_incumbent_gain(
     assert model == list(range(5, 30))
     assert all(infos[n]["ranking"] == ("gain" if n % 2 else "ei") for n in model)
     assert all(math.isfinite(infos[n]["log_ei"]) for n in model if n % 2 == 0)
-    # "gain" alone ranks every model proposal by the incumbent gain.
-    only = optuna.create_study(
-        sampler=QuantumAnnealingSampler(seed=1, num_reads=32, acquisition="gain")
-    )
-    only.optimize(_noisy_cell_objective, n_trials=12)
-    assert {t.system_attrs[ATTR_PREFIX + "proposal"]["ranking"] for t in only.trials[5:]} == {
-        "gain"
-    }
 
 
 def test_gain_proposal_is_the_pool_member_the_closed_form_ranks_first(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # The pick of a "gain" proposal is the first of incumbent_gain_order over the same pool,
-    # computed here independently from the fitted model the sampler used.
-    from optuna_qnas.samplers import _qubo_sampler as qs
+    # The pick of a "gain" proposal (odd trial numbers) is the first of incumbent_gain_order
+    # over the same pool, computed here independently from the fitted model the sampler used.
+    from optuna_qnas.samplers._qubo import _pool as qs
 
     seen: list[tuple] = []
     real = qs.incumbent_gain_order
@@ -496,11 +479,9 @@ def test_gain_proposal_is_the_pool_member_the_closed_form_ranks_first(
         return order
 
     monkeypatch.setattr(qs, "incumbent_gain_order", spy)
-    study = optuna.create_study(
-        sampler=QuantumAnnealingSampler(seed=2, num_reads=32, acquisition="gain")
-    )
+    study = optuna.create_study(sampler=QuantumAnnealingSampler(seed=2, num_reads=32))
     study.optimize(_noisy_cell_objective, n_trials=14)
-    assert len(seen) == 9
+    assert len(seen) == 5  # trials 5, 7, 9, 11, 13
     for mean, std, cov, inc_mean, noise_std, best, order in seen:
         assert noise_std > 0 and np.all(std > 0)
         # Brute-force value of each candidate: mu_d Phi(z) + (s^2 - c) / s_y phi(z).
@@ -538,16 +519,6 @@ def test_a_surrogate_without_predict_with_reference_falls_back_to_expected_impro
     assert {t.system_attrs[ATTR_PREFIX + "proposal"]["ranking"] for t in study.trials[3:]} == {
         "ei"
     }
-    strict = optuna.create_study(
-        sampler=QUBOSampler(
-            seed=0, n_startup_trials=3, surrogate=PredictOnly, acquisition="ei_gain"
-        )
-    )
-    strict.optimize(cell_objective, n_trials=3)
-    # Trial 3 would rank by expected improvement (odd numbers rank by gain), but the missing
-    # method is reported at the first model proposal, not one trial later.
-    with pytest.raises(ValueError, match="predict_with_reference"):
-        strict.optimize(cell_objective, n_trials=1)
 
 
 class _CountingSolver:
@@ -573,65 +544,38 @@ def _wide_objective(trial: optuna.Trial) -> float:
     return total + (trial.suggest_categorical("c", ["a", "b", "c", "d"]) != "b")
 
 
-def test_ei_proposals_carry_the_penalty_strength_over_to_the_next_proposal(
+def test_proposals_carry_the_penalty_strength_over_to_the_next_proposal(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from optuna_qnas.samplers import _qubo_sampler as qs
+    from optuna_qnas.samplers._qubo import _state
+    from optuna_qnas.solvers._penalty import DEFAULT_START_RATIO
 
     solver = _CountingSolver()
     study = optuna.create_study(sampler=QUBOSampler(seed=1, solver=solver, n_startup_trials=5))
     study.optimize(_wide_objective, n_trials=25)
-    infos = [t.system_attrs.get(ATTR_PREFIX + "proposal", {}) for t in study.trials]
-    model = [i for i in infos if i.get("mode") == "model"]
+    states = [t.system_attrs.get(_state.STATE_KEY) for t in study.trials]
+    model = [s for s in states if s is not None]
     assert len(model) >= 18  # the first trial has no joint space yet; then 5 start-up trials
-    ratios = [i["penalty_ratios"] for i in model]
-    assert all(
-        len(r) == 3 and all(qs._PENALTY_START <= x <= qs._PENALTY_MAX_RATIO for x in r)
-        for r in ratios
-    )
+    ratios = [s["penalty_ratios"] for s in model]
+    top = DEFAULT_START_RATIO * 2**6
+    assert all(len(r) == 3 and all(DEFAULT_START_RATIO <= x <= top for x in r) for r in ratios)
     # Some QUBO needed a stronger penalty than the usual start, and later proposals started
     # there instead of doubling again: fewer solves than the schedule without memory needs.
-    assert any(x > qs._PENALTY_START for r in ratios for x in r), ratios
+    assert any(x > DEFAULT_START_RATIO for r in ratios for x in r), ratios
     assert 3 * len(model) <= len(solver.calls)
     forgetful = _CountingSolver()
-    monkeypatch.setattr(qs.QUBOSampler, "_stored_ratios", staticmethod(lambda others, enc: None))
+    real_load = _state.load_state
+
+    def no_ratios(others, n_bits, key):  # type: ignore[no-untyped-def]
+        return None if key == "penalty_ratios" else real_load(others, n_bits, key)
+
+    monkeypatch.setattr(_state, "load_state", no_ratios)
     study2 = optuna.create_study(sampler=QUBOSampler(seed=1, solver=forgetful, n_startup_trials=5))
     study2.optimize(_wide_objective, n_trials=25)
     assert len(solver.calls) < len(forgetful.calls), (len(solver.calls), len(forgetful.calls))
     # Proposals stay valid configurations whatever the share of invalid reads.
     for t in study.trials:
         assert 0 <= t.params["n0"] <= 12 and 1e-4 <= t.params["f0"] <= 1.0
-
-
-def test_penalty_schedule_doubles_after_invalid_and_eases_after_easy_solves() -> None:
-    from optuna_qnas._qubo._encoding import SearchSpaceEncoding
-    from optuna_qnas.samplers import _qubo_sampler as qs
-
-    space = {f"n{i}": optuna.distributions.IntDistribution(0, 12) for i in range(4)}
-    enc = SearchSpaceEncoding(space)
-    rng = np.random.RandomState(0)
-    sampler = QUBOSampler(seed=0)
-    penalty = enc.penalty()
-    # A model that pulls every bit on or off against the domain wall: weak penalties lose.
-    from optuna_qnas._qubo import QUBO
-
-    model = QUBO(
-        rng.normal(scale=3.0, size=enc.n_bits), np.triu(rng.normal(size=(enc.n_bits,) * 2), 1), 0.0
-    )
-    _, _, weak_next = sampler._solve_with_penalty(
-        model, penalty, enc, rng, start_ratio=1e-3, max_doublings=0
-    )
-    assert weak_next == pytest.approx(2e-3)
-    strong = qs._PENALTY_MAX_RATIO
-    result, strength, strong_next = sampler._solve_with_penalty(
-        model, penalty, enc, rng, strong, max_doublings=0
-    )
-    assert enc.feasible(result.samples).mean() >= qs._PENALTY_EASY_FEASIBLE
-    assert strong_next == strong / 2
-    assert strength == pytest.approx(strong * float(np.max(model.max_flip_delta())))
-    # The full schedule (Thompson proposals) still doubles until most samples are valid.
-    result, _, _ = sampler._solve_with_penalty(model, penalty, enc, rng)
-    assert enc.feasible(result.samples).mean() >= qs._PENALTY_TARGET_FEASIBLE
 
 
 def test_one_sampler_reused_across_studies_decodes_each_studys_own_trials() -> None:
@@ -648,20 +592,20 @@ def test_one_sampler_reused_across_studies_decodes_each_studys_own_trials() -> N
     second.optimize(cell_objective, n_trials=12)
     space = second.trials[-1].distributions
     enc = SearchSpaceEncoding(space)
-    got = reused._levels_by_number(second, space, enc, second.trials)
+    got = reused._level_cache.levels(second, space, enc, second.trials)
     assert {n: tuple(v) for n, v in got.items()} == {
         t.number: tuple(enc.levels_of(t.params)) for t in second.trials
     }
     assert [t.params for t in second.trials] != [t.params for t in first.trials]
     del first
     gc.collect()
-    assert len(reused._levels_cache) == 1  # the first storage's entry went with it
+    assert len(reused._level_cache._by_storage) == 1  # the first storage's entry went with it
 
 
 def test_evidence_is_refitted_every_5_trials_then_every_n_over_50() -> None:
-    from optuna_qnas.samplers._qubo_sampler import _refits_evidence
+    from optuna_qnas.samplers._qubo._propose import refits_evidence
 
-    refits = [n for n in range(1, 1001) if _refits_evidence(n)]
+    refits = [n for n in range(1, 1001) if refits_evidence(n)]
     assert [n for n in refits if n < 300] == list(range(5, 300, 5))  # 100-trial studies unchanged
     gaps = np.diff(refits)
     assert gaps.max() <= 20 and refits[-1] == 1000  # never more than 20 trials apart
@@ -670,48 +614,90 @@ def test_evidence_is_refitted_every_5_trials_then_every_n_over_50() -> None:
     assert len(late) < 0.55 * len(range(300, 1001, 5))  # about half the refits of every-5
 
 
-def test_random_pool_members_follow_the_instance_setting() -> None:
-    # benchmarks/search_quality.py widens the uniformly random part of the pool per sampler
-    # instance (the "-wide" control); the default instance keeps its 64, others are unaffected.
-    def pool_sizes(n_random: int | None) -> list[int]:
-        sampler = QuantumAnnealingSampler(seed=0, n_startup_trials=5, num_reads=16)
-        if n_random is not None:
-            sampler._ei_random = n_random
+def test_random_pool_members_follow_the_pool_settings() -> None:
+    def pool_sizes(pool: PoolSettings | None) -> list[int]:
+        sampler = QuantumAnnealingSampler(seed=0, n_startup_trials=5, num_reads=16, pool=pool)
         study = optuna.create_study(sampler=sampler)
         study.optimize(cell_objective, n_trials=12)
         return [t.system_attrs[ATTR_PREFIX + "proposal"]["pool_size"] for t in study.trials[5:]]
 
-    narrow, default, wide = pool_sizes(0), pool_sizes(None), pool_sizes(5000)
-    assert QuantumAnnealingSampler(seed=0)._ei_random == 64
+    narrow = pool_sizes(PoolSettings(n_random=0))
+    default = pool_sizes(None)
+    wide = pool_sizes(PoolSettings(n_random=5000))
+    assert QuantumAnnealingSampler(seed=0).pool == PoolSettings(n_random=64)
     # 5000 uniform draws over the cell space add far more distinct members than 64 do.
     assert min(wide) > max(default) + 500, (wide, default)
     assert np.mean(narrow) < np.mean(default), (narrow, default)
 
 
 @pytest.mark.parametrize(
-    "kwargs, named",
-    [
-        (dict(surrogate="bore"), "surrogate='bore'"),
-        (dict(surrogate="fm"), "surrogate='fm'"),
-        (dict(acquisition="ei"), "acquisition='ei'"),
-        (dict(acquisition="gain"), "acquisition='gain'"),
-        (
-            dict(surrogate="bore", acquisition="thompson"),
-            "surrogate='bore' and acquisition='thompson'",
-        ),
-    ],
+    "kwargs",
+    [dict(n_draws=-1), dict(n_random=1.5), dict(n_top_trials=0), dict(max_neighbours=True)],
 )
-def test_options_no_better_than_the_default_are_deprecated(kwargs, named) -> None:
-    # Issue 7: a variant that lost to the default stays only if it wins somewhere; these did not.
-    with pytest.warns(
-        FutureWarning, match=re.escape(named) + ".*deprecated.*Leave these arguments out"
-    ):
-        QuantumAnnealingSampler(seed=0, **kwargs)
+def test_bad_pool_settings_name_the_field(kwargs: dict) -> None:
+    with pytest.raises(ValueError, match=f"PoolSettings.{next(iter(kwargs))}"):
+        PoolSettings(**kwargs)
 
 
-def test_the_default_and_its_own_acquisition_do_not_warn() -> None:
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", FutureWarning)
-        QuantumAnnealingSampler(seed=0)
-        QuantumAnnealingSampler(seed=0, surrogate="blr", acquisition="ei_gain")
-        QUBOSampler(seed=0, acquisition=None)
+def test_pool_settings_change_the_solves_per_proposal() -> None:
+    # n_draws posterior draws are solved beside the mean: 1 + n_draws solves per proposal.
+    for n_draws in (0, 2):
+        solver = _CountingSolver()
+        sampler = QUBOSampler(
+            seed=0, solver=solver, n_startup_trials=5, pool=PoolSettings(n_draws=n_draws)
+        )
+        study = optuna.create_study(sampler=sampler)
+        study.optimize(cell_objective, n_trials=9)
+        # Trials 5-8 are model proposals; a solve may be repeated with a stronger penalty.
+        assert 4 * (1 + n_draws) <= len(solver.calls) <= 4 * (1 + n_draws) * 7
+
+
+def test_diagnostics_are_recorded_even_when_the_solver_reports_odd_values() -> None:
+    # Solver facts that JSON cannot hold (arrays, numpy scalars, objects, NaN) are converted,
+    # never dropped with the rest of the record.
+    class OddInfo(_CountingSolver):
+        def solve(self, qubo, num_samples, seed=None):  # type: ignore[no-untyped-def]
+            result = super().solve(qubo, num_samples, seed)
+            result.info.update(
+                arr=np.arange(3), f32=np.float32(0.5), obj=object(), nan=float("nan")
+            )
+            return result
+
+    study = optuna.create_study(sampler=QUBOSampler(seed=0, solver=OddInfo(), n_startup_trials=3))
+    study.optimize(cell_objective, n_trials=5)
+    info = study.trials[-1].system_attrs[ATTR_PREFIX + "proposal"]
+    assert info["mode"] == "model" and info["arr"] == [0, 1, 2] and info["f32"] == 0.5
+    assert info["obj"].startswith("<object object") and info["nan"] == "nan"
+    assert "sampler_seconds" in info and "log_scales" not in info  # state has its own key
+    assert "log_scales" in study.trials[-1].system_attrs[ATTR_PREFIX + "state"]
+
+
+def _conditional_objective(trial: optuna.Trial) -> float:
+    kind = trial.suggest_categorical("kind", ["conv", "mlp"])
+    depth = trial.suggest_int("depth", 1, 6)
+    if kind == "conv":
+        width = trial.suggest_int("channels", 4, 64, log=True)
+        return abs(depth - 3) + abs(math.log2(width) - 4)
+    units = trial.suggest_float("units", 0.0, 1.0)
+    return 0.5 + abs(depth - 2) + units
+
+
+def test_a_restart_reproduces_proposals_with_conditional_parameters(tmp_path) -> None:
+    # The parameters outside the joint space come from the independent sampler, whose draws are
+    # a function of the seed and the trial number: a fresh sampler on the same storage proposes
+    # what the uninterrupted run proposed.
+    url = f"sqlite:///{tmp_path / 'study.db'}"
+    whole = optuna.create_study(
+        study_name="whole", storage=url, sampler=QuantumAnnealingSampler(seed=4)
+    )
+    whole.optimize(_conditional_objective, n_trials=24)
+    part = optuna.create_study(
+        study_name="part", storage=url, sampler=QuantumAnnealingSampler(seed=4)
+    )
+    part.optimize(_conditional_objective, n_trials=10)
+    resumed = optuna.load_study(
+        study_name="part", storage=url, sampler=QuantumAnnealingSampler(seed=4)
+    )
+    resumed.optimize(_conditional_objective, n_trials=14)
+    assert {"channels", "units"} <= {k for t in whole.trials for k in t.params}
+    assert [t.params for t in resumed.trials] == [t.params for t in whole.trials]

@@ -1,0 +1,85 @@
+"""Checks of the sampler's constructor arguments, with errors that say what to change."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from optuna_qnas._qubo._surrogate import missing_surrogate_methods
+
+
+_REMOVED_SURROGATES = ("bore", "fm")
+
+
+def check_int(name: str, value: Any, minimum: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}.")
+    return int(value)
+
+
+def check_surrogate(surrogate: Any) -> Callable[[np.ndarray], Any] | None:
+    """``None`` for the default regression, else the factory, checked against the protocol.
+
+    A class is checked without being instantiated; any other callable is called once on the
+    pair mask of a two-bit space and the model it returns is checked.
+    """
+    if surrogate is None or surrogate == "blr":
+        return None
+    if isinstance(surrogate, str):
+        removed = (
+            f" surrogate={surrogate!r} was removed in optuna-qnas 0.2 (it was no better than "
+            "the default on any benchmark)."
+            if surrogate in _REMOVED_SURROGATES
+            else ""
+        )
+        raise ValueError(
+            f"Unknown surrogate {surrogate!r}.{removed} Leave surrogate out for the default "
+            "Bayesian quadratic regression, or pass a callable pair_mask -> model that follows "
+            "optuna_qnas.Surrogate."
+        )
+    if not callable(surrogate):
+        raise ValueError(
+            "surrogate must be None or a callable pair_mask -> model following "
+            f"optuna_qnas.Surrogate; got {surrogate!r}."
+        )
+    if isinstance(surrogate, type):
+        probe: Any = surrogate
+    else:
+        mask = np.array([[False, True], [False, False]])
+        try:
+            probe = surrogate(mask)
+        except Exception as e:
+            raise ValueError(
+                "surrogate(pair_mask) failed on the pair mask of a two-bit space "
+                f"({type(e).__name__}: {e}); it must return a model following "
+                "optuna_qnas.Surrogate."
+            ) from e
+    missing = missing_surrogate_methods(probe)
+    if missing:
+        raise ValueError(
+            f"The surrogate's models lack {', '.join(missing)}: a surrogate needs fit(X, y, rng), "
+            "mean_qubo(), sample_qubo(rng) and predict(X) -> (mean, std) (optuna_qnas.Surrogate)."
+        )
+    return surrogate
+
+
+def resolve_solver(solver: Any, num_reads: int | None) -> Any:
+    """A solver object from a preset name, a dimod sampler, or a ``solve`` object."""
+    from optuna_qnas.solvers._dimod import DimodSolver
+    from optuna_qnas.solvers._dimod import make_solver
+
+    if solver is None:
+        return make_solver("simulated_annealing", num_reads=num_reads)
+    if isinstance(solver, str):
+        return make_solver(solver, num_reads=num_reads)
+    if callable(getattr(solver, "solve", None)):
+        return solver
+    if callable(getattr(solver, "sample", None)):
+        return DimodSolver(solver, num_reads=num_reads)
+    raise ValueError(
+        "solver must be a preset name (e.g. 'simulated_annealing', 'tabu', 'qpu', 'hybrid'), a "
+        "dimod.Sampler, or an object with solve(qubo, num_samples, seed); "
+        f"got {type(solver).__name__}."
+    )

@@ -3,7 +3,7 @@
 The tests never leave this machine: name resolution and connections to anything but loopback
 (and this host's own name) are refused in the test process, so a cloud client that is handed a
 fake token fails at once instead of sending a request out (the QPU / IBM paths are exercised
-offline with the vendors' test doubles; see DESIGN.md).
+offline with the vendors' test doubles: MockDWaveSampler, fake IBM backends).
 """
 
 from __future__ import annotations

@@ -494,21 +494,7 @@ def test_gain_proposal_is_the_pool_member_the_closed_form_ranks_first(
 
 
 def test_a_surrogate_without_predict_with_reference_falls_back_to_expected_improvement() -> None:
-    from optuna_qnas._qubo import BayesianQuadraticRegression
-
-    class PredictOnly:
-        def __init__(self, mask: np.ndarray) -> None:
-            self._inner = BayesianQuadraticRegression(mask)
-
-        def fit(self, X, y, rng):  # type: ignore[no-untyped-def]
-            self._inner.fit(X, y, rng)
-
-        def sample_qubo(self, rng):  # type: ignore[no-untyped-def]
-            return self._inner.sample_qubo(rng)
-
-        def mean_qubo(self):  # type: ignore[no-untyped-def]
-            return self._inner.mean_qubo()
-
+    class PredictOnly(_NoPredict):
         def predict(self, X):  # type: ignore[no-untyped-def]
             return self._inner.predict(X)
 

@@ -1,8 +1,8 @@
 """Quadratic surrogates of the objective over bits: the cost Hamiltonian.
 
 A surrogate is fitted on ``(X, y)`` (bits of evaluated configurations, standardised losses to
-*minimise*) and then draws a QUBO: a Thompson sample from its posterior (or, for models without
-a posterior, a freshly trained model). Minimising that QUBO proposes the next configuration.
+*minimise*); its posterior mean and posterior draws are QUBOs whose low-energy samples join the
+candidate pool, and its Gaussian predictive ranks that pool.
 """
 
 from __future__ import annotations

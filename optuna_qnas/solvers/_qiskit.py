@@ -133,6 +133,17 @@ class _GateSolver:
         self.max_qubits = int(max_qubits)
         self._warm_point: np.ndarray | None = None
 
+    def __getstate__(self) -> dict[str, Any]:
+        # The backend drops the qiskit objects it can rebuild; objects the user passed travel as
+        # they are and must be picklable themselves.
+        from optuna_qnas.solvers._qiskit_backends import check_picklable
+
+        hint = "Pass a picklable one, or re-create the sampler instead of pickling it."
+        check_picklable("algorithm (qaoa= / vqe=)", getattr(self, "user_algorithm", None), hint)
+        check_picklable("optimizer", getattr(self, "_optimizer_obj", None), hint)
+        check_picklable("ansatz", getattr(self, "user_ansatz", None), hint)
+        return self.__dict__.copy()
+
     # -- protocol ------------------------------------------------------------------------------
 
     @property

@@ -22,8 +22,8 @@ light. A :class:`CircuitBackend` bundles what a solver needs to run circuits on 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 import os
+import pickle
 from typing import Any
 
 
@@ -49,52 +49,201 @@ DEFAULT_MAX_QUBITS = {
 }
 
 
-@dataclass
 class CircuitBackend:
     """One execution target.
+
+    The target is described by a few plain values (kind, device, shots, seeds); the qiskit objects
+    that run circuits (Aer simulators and samplers, the runtime sampler, the preset pass manager)
+    are built on first use and never pickled, so a solver, and a sampler holding one, can be
+    pickled before or after use and resumes with the same objects rebuilt. A preset pass manager
+    holds lambdas (it cannot be pickled at all), and a noisy simulator's noise model is large
+    (measured: 6.4 MB and 3 s to pickle for FakeBrisbane, 3.2 s to rebuild from the device).
 
     Attributes:
         kind:
             ``"statevector"``, ``"shots"``, ``"mps"``, ``"noisy"``, ``"ibm"`` or ``"custom"``.
         name:
             A readable name for ``SolverResult.info`` (never a credential).
-        simulator:
-            The ``AerSimulator`` for the exact kind, else ``None``.
-        sampler:
-            A ``BaseSamplerV2`` for the sampling kinds, else ``None``.
-        pass_manager:
-            Transpiles circuits for ``sampler`` (``None`` when the sampler takes Aer's native gates).
         num_device_qubits:
             The device's qubit count where there is a device, else ``None``.
         shots:
             Shots per circuit for the sampling kinds.
     """
 
-    kind: str
-    name: str
-    simulator: Any = None
-    sampler: Any = None
-    pass_manager: Any = None
-    num_device_qubits: int | None = None
-    shots: int = 1024
+    def __init__(
+        self,
+        kind: str,
+        name: str,
+        *,
+        shots: int = 1024,
+        seed: int | None = None,
+        device: Any = None,
+        device_name: str | None = None,
+        optimization_level: int = 1,
+        sampler: Any = None,
+        pass_manager: Any = None,
+    ) -> None:
+        self.kind = kind
+        self.name = name
+        self.shots = shots
+        self.seed = seed
+        self.optimization_level = optimization_level
+        self.num_device_qubits = None if device is None else int(device.num_qubits)
+        # A fake device named by a string ("noisy:FakeBrisbane") is pickled as its name; a real
+        # IBM backend is pickled as its name and reconnected on first use after unpickling (its
+        # service holds the account's credentials, which must not land in a pickle); a fake
+        # BackendV2 object passed by the user is pickled as it is.
+        self._device_name = device_name
+        self._device = device
+        self._user_sampler = sampler
+        self._user_pass_manager = pass_manager
+        self._cache: dict[str, Any] = {}
+
+    # -- pickling ------------------------------------------------------------------------------
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state["_cache"] = {}
+        if self._device_name is not None:
+            state["_device"] = None
+        if self.kind == "custom":
+            hint = (
+                "Pass backend='noisy:<FakeDevice>' or a BackendV2 instead (their pass managers "
+                "are rebuilt after unpickling), or re-create the sampler instead of pickling it."
+            )
+            check_picklable("sampler", self._user_sampler, hint)
+            check_picklable("pass_manager", self._user_pass_manager, hint)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+
+    # -- the qiskit objects, built on first use ---------------------------------------------------
 
     @property
     def exact(self) -> bool:
         return self.kind == "statevector"
 
-    def sampler_for(self, seed: int | None) -> Any:
-        """The sampler to use for one solve: Aer's shot samplers are re-created with the solve's
-        seed so that a seeded solve is reproducible; other samplers are used as given."""
-        if seed is None or self.kind not in ("shots", "mps"):
-            return self.sampler
-        from qiskit_aer.primitives import SamplerV2
+    @property
+    def device(self) -> Any:
+        """The ``BackendV2`` behind the ``"noisy"`` and ``"ibm"`` kinds (``None`` for the others)."""
+        if self._device is None and self._device_name is not None:
+            if self.kind == "noisy":
+                self._device = fake_device(self._device_name)
+            else:
+                self._device = _connect_ibm(self._device_name)
+        return self._device
 
-        method = "statevector" if self.kind == "shots" else "matrix_product_state"
-        return SamplerV2(
-            default_shots=self.shots,
-            seed=int(seed),
-            options={"backend_options": {"method": method}},
+    @property
+    def simulator(self) -> Any:
+        """The exact kind's ``AerSimulator`` (``None`` for the other kinds)."""
+        if self.kind != "statevector":
+            return None
+        if "simulator" not in self._cache:
+            from qiskit_aer import AerSimulator
+
+            self._cache["simulator"] = AerSimulator(method="statevector", seed_simulator=self.seed)
+        return self._cache["simulator"]
+
+    @property
+    def sampler(self) -> Any:
+        """A ``BaseSamplerV2`` for the sampling kinds (``None`` for the exact kind)."""
+        if self.kind == "custom":
+            return self._user_sampler
+        if self.kind == "statevector":
+            return None
+        if "sampler" not in self._cache:
+            self._cache["sampler"] = self._build_sampler(self.seed)
+        return self._cache["sampler"]
+
+    @property
+    def pass_manager(self) -> Any:
+        """Transpiles circuits for ``sampler`` (``None`` when the sampler takes Aer's native gates)."""
+        if self.kind == "custom":
+            return self._user_pass_manager
+        if self.kind not in ("noisy", "ibm"):
+            return None
+        if "pass_manager" not in self._cache:
+            self._cache["pass_manager"] = self._build_pass_manager(self.seed)
+        return self._cache["pass_manager"]
+
+    def _noisy_simulator(self) -> Any:
+        if "noisy_simulator" not in self._cache:
+            from qiskit_aer import AerSimulator
+
+            self._cache["noisy_simulator"] = AerSimulator.from_backend(
+                self.device, seed_simulator=self.seed
+            )
+        return self._cache["noisy_simulator"]
+
+    def _build_sampler(self, seed: int | None) -> Any:
+        if self.kind in ("shots", "mps"):
+            from qiskit_aer.primitives import SamplerV2
+
+            method = "statevector" if self.kind == "shots" else "matrix_product_state"
+            return SamplerV2(
+                default_shots=self.shots,
+                seed=None if seed is None else int(seed),
+                options={"backend_options": {"method": method}},
+            )
+        if self.kind == "noisy":
+            from qiskit_aer.primitives import SamplerV2
+
+            return SamplerV2.from_backend(
+                self._noisy_simulator(),
+                default_shots=self.shots,
+                seed=None if seed is None else int(seed),
+            )
+        # kind == "ibm": qiskit-ibm-runtime's SamplerV2 in job mode on the device (local Aer for
+        # a fake device).
+        try:
+            # qiskit-ibm-runtime >= 0.50 deprecates the server-side SamplerV2 for this client-side
+            # one (same constructor, options and results).
+            from qiskit_ibm_runtime.executor_sampler import SamplerV2 as RuntimeSamplerV2
+        except ImportError:  # pragma: no cover - older qiskit-ibm-runtime
+            from qiskit_ibm_runtime import SamplerV2 as RuntimeSamplerV2
+
+        device = self.device
+        sampler = RuntimeSamplerV2(mode=device)
+        sampler.options.default_shots = self.shots
+        if seed is not None and _is_fake(device):
+            # Local testing mode runs Aer; seed it for reproducible tests.
+            sampler.options.simulator.seed_simulator = int(seed)
+        return sampler
+
+    def _build_pass_manager(self, seed: int | None) -> Any:
+        from qiskit.transpiler import generate_preset_pass_manager
+
+        return generate_preset_pass_manager(
+            optimization_level=self.optimization_level,
+            backend=self.device,
+            seed_transpiler=None if seed is None else int(seed),
         )
+
+    # -- per-solve objects -------------------------------------------------------------------------
+
+    def _seeds_per_solve(self, seed: int | None) -> bool:
+        """Whether a solve's seed makes its own sampler and transpiler: for every simulated
+        sampling kind (a real IBM device cannot be seeded)."""
+        if seed is None:
+            return False
+        if self.kind in ("shots", "mps", "noisy"):
+            return True
+        return self.kind == "ibm" and _is_fake(self.device)
+
+    def sampler_for(self, seed: int | None) -> Any:
+        """The sampler to use for one solve: simulated samplers are re-created with the solve's
+        seed so that a seeded solve is reproducible; other samplers are used as given."""
+        if not self._seeds_per_solve(seed):
+            return self.sampler
+        return self._build_sampler(seed)
+
+    def pass_manager_for(self, seed: int | None) -> Any:
+        """The pass manager for one solve: seeded with the solve's seed where the sampler is, so
+        that the layout (and so the noise a circuit meets) is reproducible too."""
+        if self.kind in ("noisy", "ibm") and self._seeds_per_solve(seed):
+            return self._build_pass_manager(seed)
+        return self.pass_manager
 
     def qiskit_optimization_sampler(self, seed: int | None) -> tuple[Any, Any]:
         """A ``(SamplerV2, pass_manager)`` pair for qiskit-optimization's algorithms.
@@ -102,8 +251,8 @@ class CircuitBackend:
         qiskit-optimization's QAOA / SamplingVQE / GroverOptimizer take a sampler primitive; for the
         exact kind this is Aer's ``SamplerV2`` on the state-vector method with ``shots`` shots.
         """
-        if self.sampler is not None:
-            return self.sampler, self.pass_manager
+        if self.kind != "statevector":
+            return self.sampler_for(seed), self.pass_manager_for(seed)
         from qiskit.transpiler import generate_preset_pass_manager
         from qiskit_aer import AerSimulator
         from qiskit_aer.primitives import SamplerV2
@@ -117,6 +266,19 @@ class CircuitBackend:
             optimization_level=1, backend=AerSimulator(method="statevector")
         )
         return sampler, pm
+
+
+def check_picklable(what: str, obj: Any, hint: str) -> None:
+    """A clear one-line error for a user-supplied object that cannot be pickled."""
+    if obj is None:
+        return
+    try:
+        pickle.dumps(obj)
+    except Exception as exc:
+        raise TypeError(
+            f"This solver cannot be pickled: the {what} you passed ({type(obj).__name__}) cannot "
+            f"be pickled ({type(exc).__name__}: {exc}). {hint}"
+        ) from None
 
 
 def _validate_shots(shots: Any) -> int:
@@ -171,7 +333,7 @@ def resolve_backend(
 
         if not isinstance(sampler, BaseSamplerV2):
             raise ValueError(
-                f"sampler must be a qiskit BaseSamplerV2 primitive (qiskit_aer.primitives.SamplerV2, "
+                "sampler must be a qiskit BaseSamplerV2 primitive (qiskit_aer.primitives.SamplerV2, "
                 f"qiskit_ibm_runtime.SamplerV2 ...); got {type(sampler).__name__}."
             )
         return CircuitBackend(
@@ -185,8 +347,15 @@ def resolve_backend(
         from qiskit.providers import BackendV2
 
         if isinstance(backend, BackendV2):
-            return _runtime_backend(
-                backend, shots=shots, seed=seed, optimization_level=optimization_level
+            return CircuitBackend(
+                "ibm",
+                f"ibm_runtime_{backend.name}",
+                shots=shots,
+                seed=seed,
+                device=backend,
+                # A real IBM backend is reconnected by name after unpickling; a fake one travels.
+                device_name=None if _is_fake(backend) else backend.name,
+                optimization_level=optimization_level,
             )
         raise ValueError(
             f"backend must be one of {', '.join(_KINDS)} (optionally 'noisy:<FakeDevice>' or "
@@ -197,52 +366,47 @@ def resolve_backend(
     kind = kind.strip().lower()
     if kind not in _KINDS:
         raise ValueError(
-            f"Unknown backend {backend!r}. Use one of {', '.join(_KINDS)} (optionally 'noisy:<FakeDevice>' "
-            "or 'ibm:<backend name>'), a qiskit BackendV2, or pass sampler=<BaseSamplerV2>."
+            f"Unknown backend {backend!r}. Use one of {', '.join(_KINDS)} (optionally "
+            "'noisy:<FakeDevice>' or 'ibm:<backend name>'), a qiskit BackendV2, or pass "
+            "sampler=<BaseSamplerV2>."
         )
     if kind == "statevector":
-        from qiskit_aer import AerSimulator
-
-        sim = AerSimulator(method="statevector", seed_simulator=seed)
-        return CircuitBackend("statevector", "aer_statevector_exact", simulator=sim, shots=shots)
+        return CircuitBackend("statevector", "aer_statevector_exact", shots=shots, seed=seed)
     if kind in ("shots", "mps"):
-        from qiskit_aer.primitives import SamplerV2
-
-        method = "statevector" if kind == "shots" else "matrix_product_state"
-        sampler = SamplerV2(
-            default_shots=shots, seed=seed, options={"backend_options": {"method": method}}
-        )
         # Aer executes h / rz / rzz / rx / measure natively: no pass manager is needed.
-        return CircuitBackend(kind, f"aer_{method}_shots", sampler=sampler, shots=shots)
+        method = "statevector" if kind == "shots" else "matrix_product_state"
+        return CircuitBackend(kind, f"aer_{method}_shots", shots=shots, seed=seed)
     if kind == "noisy":
-        from qiskit.transpiler import generate_preset_pass_manager
-        from qiskit_aer import AerSimulator
-        from qiskit_aer.primitives import SamplerV2
-
-        device = fake_device(detail.strip() or DEFAULT_NOISY_DEVICE)
-        sim = AerSimulator.from_backend(device, seed_simulator=seed)
-        sampler = SamplerV2.from_backend(sim, default_shots=shots, seed=seed)
-        pm = generate_preset_pass_manager(
-            optimization_level=optimization_level, backend=device, seed_transpiler=seed
-        )
+        device_name = detail.strip() or DEFAULT_NOISY_DEVICE
+        device = fake_device(device_name)
         return CircuitBackend(
             "noisy",
             f"aer_noisy_{device.name}",
-            sampler=sampler,
-            pass_manager=pm,
-            num_device_qubits=int(device.num_qubits),
             shots=shots,
+            seed=seed,
+            device=device,
+            device_name=device_name,
+            optimization_level=optimization_level,
         )
     # kind == "ibm"
     if not ibm_credentials_configured():
         raise ValueError(
-            "backend='ibm' needs IBM Quantum credentials: set the QISKIT_IBM_TOKEN environment variable "
-            "(and QISKIT_IBM_INSTANCE if you have several instances) or save an account once with "
-            "qiskit_ibm_runtime.QiskitRuntimeService.save_account(token=..., set_as_default=True). "
-            "To run locally use backend='statevector', 'shots', 'mps' or 'noisy:FakeBrisbane'."
+            "backend='ibm' needs IBM Quantum credentials: set the QISKIT_IBM_TOKEN environment "
+            "variable (and QISKIT_IBM_INSTANCE if you have several instances) or save an account "
+            "once with qiskit_ibm_runtime.QiskitRuntimeService.save_account(token=..., "
+            "set_as_default=True). To run locally use backend='statevector', 'shots', 'mps' or "
+            "'noisy:FakeBrisbane'."
         )
     device = _connect_ibm(detail.strip() or None)
-    return _runtime_backend(device, shots=shots, seed=seed, optimization_level=optimization_level)
+    return CircuitBackend(
+        "ibm",
+        f"ibm_runtime_{device.name}",
+        shots=shots,
+        seed=seed,
+        device=device,
+        device_name=device.name,
+        optimization_level=optimization_level,
+    )
 
 
 def _connect_ibm(name: str | None) -> Any:
@@ -259,41 +423,10 @@ def _connect_ibm(name: str | None) -> Any:
     except Exception as exc:
         # Never include the exception text: some client errors echo the request, token included.
         raise RuntimeError(
-            f"Could not open IBM Quantum backend {name or '(least busy)'} ({type(exc).__name__}). Check "
-            "QISKIT_IBM_TOKEN / QiskitRuntimeService.saved_accounts(), the backend name and your network, "
-            "or use backend='noisy:FakeBrisbane' to simulate locally."
+            f"Could not open IBM Quantum backend {name or '(least busy)'} ({type(exc).__name__}). "
+            "Check QISKIT_IBM_TOKEN / QiskitRuntimeService.saved_accounts(), the backend name and "
+            "your network, or use backend='noisy:FakeBrisbane' to simulate locally."
         ) from None
-
-
-def _runtime_backend(
-    device: Any, *, shots: int, seed: int | None, optimization_level: int
-) -> CircuitBackend:
-    """qiskit-ibm-runtime's ``SamplerV2`` in job mode on ``device`` (local Aer for a fake device)."""
-    from qiskit.transpiler import generate_preset_pass_manager
-
-    try:
-        # qiskit-ibm-runtime >= 0.50 deprecates the server-side SamplerV2 for this client-side one
-        # (same constructor, options and results).
-        from qiskit_ibm_runtime.executor_sampler import SamplerV2
-    except ImportError:  # pragma: no cover - older qiskit-ibm-runtime
-        from qiskit_ibm_runtime import SamplerV2
-
-    sampler = SamplerV2(mode=device)
-    sampler.options.default_shots = shots
-    if seed is not None and _is_fake(device):
-        # Local testing mode runs Aer; seed it for reproducible tests.
-        sampler.options.simulator.seed_simulator = int(seed)
-    pm = generate_preset_pass_manager(
-        optimization_level=optimization_level, backend=device, seed_transpiler=seed
-    )
-    return CircuitBackend(
-        "ibm",
-        f"ibm_runtime_{device.name}",
-        sampler=sampler,
-        pass_manager=pm,
-        num_device_qubits=int(device.num_qubits),
-        shots=shots,
-    )
 
 
 def _is_fake(device: Any) -> bool:

@@ -192,8 +192,9 @@ class _Evaluator:
 
             circ = circuit.copy()
             circ.measure_all()
-            if backend.pass_manager is not None:
-                circ = backend.pass_manager.run(circ)
+            pass_manager = backend.pass_manager_for(seed)
+            if pass_manager is not None:
+                circ = pass_manager.run(circ)
             self.sampler_circuit: QuantumCircuit = circ
             # Parameter order of the (possibly transpiled) circuit is alphabetical; map ours onto it.
             names = [p.name for p in params]

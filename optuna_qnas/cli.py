@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
+import contextlib
 import os
 import shlex
 import sys
+import tempfile
 import time
 from typing import Any
 
@@ -171,6 +173,35 @@ def _targets(problems: Sequence[str], target: float | None) -> dict[str, float] 
     return {p: target for p in problems} if target is not None else None
 
 
+def _check_writable_folder(path: str) -> None:
+    """Fail now, in one line, if the report folder cannot be created or written.
+
+    The folders it has to create for the check are removed again, so a command that fails
+    later for another reason leaves nothing behind.
+    """
+    missing = []
+    folder = os.path.abspath(path)
+    while not os.path.exists(folder) and os.path.dirname(folder) != folder:
+        missing.append(folder)
+        folder = os.path.dirname(folder)
+    try:
+        os.makedirs(path, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as e:
+        if os.path.exists(folder) and not os.path.isdir(folder):
+            reason = f"{folder} is a file, not a folder"
+        else:
+            reason = e.strerror or type(e).__name__
+        raise _UsageError(
+            f"--out {path}: cannot write the report folder ({reason}); choose a writable folder"
+        ) from None
+    finally:
+        for created in missing:
+            with contextlib.suppress(OSError):
+                os.rmdir(created)
+
+
 def _compare(args: argparse.Namespace, argv: Sequence[str]) -> int:
     from optuna_qnas.compare import compare_samplers
 
@@ -180,6 +211,8 @@ def _compare(args: argparse.Namespace, argv: Sequence[str]) -> int:
     if not args.problem:
         raise _UsageError(f"--problem is required (e.g. --problem {MAIN_PROBLEM}; see --list)")
     problems = _split(args.problem) or []
+    if args.storage is None or not args.no_report:
+        _check_writable_folder(args.out)
     storage = args.storage or "sqlite:///" + os.path.join(args.out, "comparison.db")
     seeds = args.seed_list if args.seed_list is not None else args.seeds
     command = " ".join([PROG, *map(shlex.quote, argv)])

@@ -56,11 +56,17 @@ def make_storage(storage: str | BaseStorage | None) -> BaseStorage:
         raise ValueError(f"storage must be a URL string or an Optuna storage, got {storage!r}.")
     engine_kwargs: dict[str, Any] = {}
     storage = _postgres_driver(storage)
-    if storage.startswith("sqlite:///"):
-        path = storage[len("sqlite:///") :]
-        if path and path != ":memory:":
+    if storage.startswith("sqlite:"):
+        path = _sqlite_path(storage)
+        if path is not None:
             folder = os.path.dirname(os.path.abspath(path))
-            os.makedirs(folder, exist_ok=True)
+            try:
+                os.makedirs(folder, exist_ok=True)
+            except OSError as e:
+                raise ValueError(
+                    f"Cannot create the folder of the SQLite database {path}: "
+                    f"{_os_reason(e, folder)}; choose another path."
+                ) from None
         engine_kwargs = {"connect_args": {"timeout": 60}}
     try:
         opened = optuna.storages.RDBStorage(storage, engine_kwargs=engine_kwargs)
@@ -74,6 +80,29 @@ def make_storage(storage: str | BaseStorage | None) -> BaseStorage:
     if engine_kwargs:
         _use_wal(opened)
     return opened
+
+
+def _sqlite_path(url: str) -> str | None:
+    """The file of a ``sqlite:///...`` URL, or ``None`` for an in-memory database."""
+    try:
+        from sqlalchemy.engine import make_url
+
+        database = make_url(url).database
+    except Exception:
+        database = url[len("sqlite:///") :] if url.startswith("sqlite:///") else None
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return database
+
+
+def _os_reason(error: OSError, path: str) -> str:
+    """Why ``path`` cannot be created or written, in a few words."""
+    parent = os.path.abspath(path)
+    while parent and not os.path.exists(parent):
+        parent = os.path.dirname(parent)
+    if parent and os.path.exists(parent) and not os.path.isdir(parent):
+        return f"{parent} is a file, not a folder"
+    return error.strerror or type(error).__name__
 
 
 def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:

@@ -116,3 +116,29 @@ def test_compare_then_report_from_storage(tmp_path):
     ]
     assert table((tmp_path / "re" / "report.md").read_text()) == table(report)
     assert (tmp_path / "re" / "best_so_far.png").stat().st_size > 10_000
+
+
+def _one_line_error(proc, *fragments):
+    assert proc.returncode == 2, (proc.stdout, proc.stderr)
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("optuna-qnas: error: "), lines[0]
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+    return lines[0]
+
+
+TINY = ["--problem", "nasbench201-cifar10", "--samplers", "tpe,random", "--seeds", "2"]
+
+
+@pytest.mark.parametrize("kind", ["proc", "below-a-file"])
+def test_an_unwritable_out_folder_is_a_one_line_error(kind, tmp_path):
+    if kind == "proc":
+        out, reason = "/proc/qnas-report", "cannot write the report folder"
+    else:
+        (tmp_path / "notes.txt").write_text("a regular file")
+        out, reason = str(tmp_path / "notes.txt" / "report"), "notes.txt is a file, not a folder"
+    proc = _run("compare", *TINY, "--trials", "2", "--out", out, "--no-progress", cwd=tmp_path)
+    _one_line_error(proc, f"--out {out}", reason)
+    assert "Traceback" not in proc.stderr
+

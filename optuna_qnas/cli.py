@@ -271,6 +271,7 @@ def _print_best(result: Any) -> None:
 def _report(args: argparse.Namespace, argv: Sequence[str]) -> int:
     from optuna_qnas.compare import load_comparison
 
+    # Read-only until the report is written: a mistyped SQLite path is refused, not created.
     result = load_comparison(
         args.storage,
         problems=_split(args.problem),
@@ -278,6 +279,7 @@ def _report(args: argparse.Namespace, argv: Sequence[str]) -> int:
         n_trials=args.trials,
         study_prefix=args.study_prefix,
     )
+    _check_writable_folder(args.out)
     path = result.write_report(
         args.out,
         command=" ".join([PROG, *map(shlex.quote, argv)]),

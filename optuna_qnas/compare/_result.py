@@ -363,9 +363,10 @@ def load_comparison(
             Only studies named ``{study_prefix}/...`` (one comparison of several in a storage).
 
     Raises:
-        ValueError: the storage cannot be opened or holds no comparison studies.
+        ValueError: the storage cannot be opened (a SQLite file that does not exist is not
+            created) or holds no comparison studies.
     """
-    opened = make_storage(storage)
+    opened = make_storage(storage, create=False)
     wanted = set(study_names) if study_names is not None else None
     runs = []
     for study in opened.get_all_studies():

@@ -38,15 +38,23 @@ def mask_url(url: str) -> str:
         return url.split("@")[-1] if "@" in url else url
 
 
-def make_storage(storage: str | BaseStorage | None) -> BaseStorage:
+def make_storage(storage: str | BaseStorage | None, *, create: bool = True) -> BaseStorage:
     """Open ``storage``: an RDB URL (SQLite, PostgreSQL, ...), a storage object or ``None``.
 
     ``None`` gives an in-memory storage (single process only). SQLite files get their parent
     folder created and a 60 s lock timeout, so that several worker processes can share them.
 
+    Args:
+        storage:
+            The URL, a storage object or ``None``.
+        create:
+            Whether a missing SQLite file may be created. ``False`` for reading a comparison
+            back: a mistyped path then raises instead of leaving an empty database behind.
+
     Raises:
-        ValueError: the URL is malformed or the database cannot be reached; the message says
-            which URL (without its password) and why.
+        ValueError: the URL is malformed, the database cannot be reached, the SQLite file's
+            folder cannot be created, or (with ``create=False``) the SQLite file does not exist;
+            the message says which URL (without its password) and why.
     """
     if storage is None:
         return optuna.storages.InMemoryStorage()
@@ -58,6 +66,11 @@ def make_storage(storage: str | BaseStorage | None) -> BaseStorage:
     storage = _postgres_driver(storage)
     if storage.startswith("sqlite:"):
         path = _sqlite_path(storage)
+        if path is not None and not create and not os.path.isfile(path):
+            raise ValueError(
+                f"No SQLite database at {path} (storage {storage}); check the path, or run "
+                "`optuna-qnas compare` first to create it."
+            )
         if path is not None:
             folder = os.path.dirname(os.path.abspath(path))
             try:

@@ -58,10 +58,6 @@ def _run(*args, cwd=REPO, timeout=300):
             "has no callable 'no_such_function'",
         ),
         (["compare", "--samplers", "tpe"], "--problem is required"),
-        (
-            ["report", "--storage", "sqlite:///{tmp}/empty.db", "--out", "{tmp}/r"],
-            "holds no comparison studies",
-        ),
         (["compare", "--problem", "nasbench201-cifar10", "--seeds", "two"], "--seeds"),
     ],
 )
@@ -142,3 +138,26 @@ def test_an_unwritable_out_folder_is_a_one_line_error(kind, tmp_path):
     _one_line_error(proc, f"--out {out}", reason)
     assert "Traceback" not in proc.stderr
 
+
+@pytest.mark.parametrize("how", ["--storage"])
+def test_report_refuses_a_missing_sqlite_file_and_creates_none(how, tmp_path):
+    typo = tmp_path / "typo"
+    if how == "--storage":
+        db = typo / "comparisn.db"
+        args = ["--storage", f"sqlite:///{db}", "--out", str(tmp_path / "report")]
+    else:
+        db = typo / "comparison.db"
+        args = ["--out", str(typo)]
+    proc = _run("report", *args, cwd=tmp_path)
+    _one_line_error(proc, f"No SQLite database at {db}")
+    assert not db.exists() and not typo.exists()
+    assert not (tmp_path / "report").exists()
+
+
+def test_report_on_a_storage_without_comparisons(tmp_path):
+    import optuna
+
+    db = tmp_path / "other.db"
+    optuna.create_study(storage=f"sqlite:///{db}", study_name="not-a-comparison")
+    proc = _run("report", "--storage", f"sqlite:///{db}", "--out", str(tmp_path / "r"))
+    _one_line_error(proc, "holds no comparison studies")

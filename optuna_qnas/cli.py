@@ -130,8 +130,16 @@ def _build_parser() -> _Parser:
         description="Read every comparison study (user attribute qnas_compare) from the storage "
         "and write report.md/report.html with statistics and plots.",
     )
-    rep.add_argument("--storage", required=True, help="Optuna RDB URL of the comparison")
-    rep.add_argument("--out", required=True, help="report folder")
+    rep.add_argument(
+        "--out",
+        required=True,
+        help="report folder; the comparison is read from OUT/comparison.db unless --storage "
+        "names another storage (the same default as compare's)",
+    )
+    rep.add_argument(
+        "--storage",
+        help="Optuna RDB URL of the comparison (default: sqlite:///OUT/comparison.db)",
+    )
     rep.add_argument("--problem", help="only these problems, comma-separated")
     rep.add_argument("--samplers", help="only these samplers, comma-separated")
     rep.add_argument("--trials", type=_positive_int, help="budget to read (default: each study's)")
@@ -171,6 +179,11 @@ def _split(text: str | None) -> list[str] | None:
 
 def _targets(problems: Sequence[str], target: float | None) -> dict[str, float] | None:
     return {p: target for p in problems} if target is not None else None
+
+
+def _default_storage(out: str) -> str:
+    """The storage ``compare`` writes beside its report: ``sqlite:///OUT/comparison.db``."""
+    return "sqlite:///" + os.path.join(out, "comparison.db")
 
 
 def _check_writable_folder(path: str) -> None:
@@ -213,7 +226,7 @@ def _compare(args: argparse.Namespace, argv: Sequence[str]) -> int:
     problems = _split(args.problem) or []
     if args.storage is None or not args.no_report:
         _check_writable_folder(args.out)
-    storage = args.storage or "sqlite:///" + os.path.join(args.out, "comparison.db")
+    storage = args.storage or _default_storage(args.out)
     seeds = args.seed_list if args.seed_list is not None else args.seeds
     command = " ".join([PROG, *map(shlex.quote, argv)])
     started = time.perf_counter()
@@ -271,9 +284,10 @@ def _print_best(result: Any) -> None:
 def _report(args: argparse.Namespace, argv: Sequence[str]) -> int:
     from optuna_qnas.compare import load_comparison
 
+    storage = args.storage or _default_storage(args.out)
     # Read-only until the report is written: a mistyped SQLite path is refused, not created.
     result = load_comparison(
-        args.storage,
+        storage,
         problems=_split(args.problem),
         samplers=_split(args.samplers),
         n_trials=args.trials,
@@ -285,7 +299,7 @@ def _report(args: argparse.Namespace, argv: Sequence[str]) -> int:
         command=" ".join([PROG, *map(shlex.quote, argv)]),
         checkpoints=args.checkpoints,
         targets=_targets(result.problems, args.target),
-        storage_url=args.storage,
+        storage_url=storage,
     )
     print(f"report: {path} (and {path.with_suffix('.html')})")
     return 0

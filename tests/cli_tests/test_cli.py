@@ -127,6 +127,15 @@ def _one_line_error(proc, *fragments):
 TINY = ["--problem", "nasbench201-cifar10", "--samplers", "tpe,random", "--seeds", "2"]
 
 
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory):
+    """A finished small comparison: its --out folder."""
+    out = tmp_path_factory.mktemp("finished") / "cmp"
+    proc = _run("compare", *TINY, "--trials", "6", "--out", str(out), "--no-progress")
+    assert proc.returncode == 0, proc.stderr
+    return out
+
+
 @pytest.mark.parametrize("kind", ["proc", "below-a-file"])
 def test_an_unwritable_out_folder_is_a_one_line_error(kind, tmp_path):
     if kind == "proc":
@@ -139,7 +148,16 @@ def test_an_unwritable_out_folder_is_a_one_line_error(kind, tmp_path):
     assert "Traceback" not in proc.stderr
 
 
-@pytest.mark.parametrize("how", ["--storage"])
+def test_report_reads_the_storage_under_out_like_compare(finished):
+    (finished / "report.md").unlink()
+    proc = _run("report", "--out", str(finished))
+    assert proc.returncode == 0, proc.stderr
+    report = (finished / "report.md").read_text()
+    assert f"Storage: `sqlite:///{finished}/comparison.db`" in report
+    assert "## Results: nasbench201-cifar10" in report
+
+
+@pytest.mark.parametrize("how", ["--storage", "--out"])
 def test_report_refuses_a_missing_sqlite_file_and_creates_none(how, tmp_path):
     typo = tmp_path / "typo"
     if how == "--storage":

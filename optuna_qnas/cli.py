@@ -244,7 +244,10 @@ def _compare(args: argparse.Namespace, argv: Sequence[str]) -> int:
         command=command,
     )
     elapsed = time.perf_counter() - started
-    print(f"{len(result.runs)} runs in {elapsed:.1f} s; storage {storage}")
+    if result.n_trials_run == 0:
+        print(f"all {len(result.runs)} runs already complete; nothing to do (storage {storage})")
+    else:
+        print(f"{len(result.runs)} runs in {elapsed:.1f} s; storage {storage}")
     _print_best(result)
     if not args.no_report:
         path = result.write_report(

@@ -147,9 +147,18 @@ class ComparisonResult:
 
     Use :meth:`to_dataframe` for one row per run, :meth:`trajectories` for the long format,
     :meth:`statistics` for the numbers and :meth:`write_report` for the Markdown/HTML report.
+
+    Attributes:
+        runs:
+            The runs, by problem, sampler and seed.
+        n_trials_run:
+            Trials that the :func:`compare_samplers` call returning this result evaluated
+            (``0`` when the storage already held every run's budget: a resume with nothing left
+            to do); ``None`` for a result read with :func:`load_comparison`.
     """
 
     runs: list[RunResult]
+    n_trials_run: int | None = None
 
     @property
     def problems(self) -> list[str]:

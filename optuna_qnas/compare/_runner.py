@@ -554,7 +554,8 @@ def compare_samplers(
             studies it creates (a re-rendered report shows it).
 
     Returns:
-        The :class:`ComparisonResult`, read back from the storage.
+        The :class:`ComparisonResult`, read back from the storage; its ``n_trials_run`` says how
+        many trials this call evaluated (``0`` when every run was already complete).
 
     Raises:
         ValueError: invalid arguments, an unknown problem or sampler, a storage that cannot be
@@ -629,7 +630,8 @@ def compare_samplers(
                 f"Cannot connect to the Dask scheduler {dask_scheduler!r}: {e}"
             ) from None
     total = len(tasks) * n_trials
-    bar = _make_progress(total, _count_progress(opened, tasks), progress, f"{len(tasks)} runs")
+    done_before = _count_progress(opened, tasks)
+    bar = _make_progress(total, done_before, progress, f"{len(tasks)} runs")
     try:
         if client is not None:
             _run_on_dask_cluster(tasks, client, opened, bar)
@@ -642,4 +644,6 @@ def compare_samplers(
             bar.close()
         if client is not None and dask_client is None:
             client.close()
-    return load_comparison(opened, study_names=[t.study_name for t in tasks], n_trials=n_trials)
+    result = load_comparison(opened, study_names=[t.study_name for t in tasks], n_trials=n_trials)
+    result.n_trials_run = _count_progress(opened, tasks) - done_before
+    return result

@@ -172,6 +172,20 @@ def test_report_refuses_a_missing_sqlite_file_and_creates_none(how, tmp_path):
     assert not (tmp_path / "report").exists()
 
 
+def test_a_resume_with_nothing_left_says_so_and_still_writes_the_report(finished):
+    (finished / "report.md").unlink()
+    proc = _run("compare", *TINY, "--trials", "6", "--out", str(finished), "--no-progress")
+    assert proc.returncode == 0, proc.stderr
+    assert "all 4 runs already complete; nothing to do" in proc.stdout
+    assert "runs in" not in proc.stdout
+    assert "best configuration per sampler" in proc.stdout
+    assert (finished / "report.md").exists()
+    # A larger budget is a real resume, not a no-op.
+    proc = _run("compare", *TINY, "--trials", "7", "--out", str(finished), "--no-progress")
+    assert proc.returncode == 0, proc.stderr
+    assert "4 runs in" in proc.stdout and "already complete" not in proc.stdout
+
+
 def test_report_on_a_storage_without_comparisons(tmp_path):
     import optuna
 

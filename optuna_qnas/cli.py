@@ -215,6 +215,24 @@ def _check_writable_folder(path: str) -> None:
                 os.rmdir(created)
 
 
+def _check_checkpoints(checkpoints: Sequence[int] | None, budget: int, source: str) -> None:
+    """Refuse checkpoints that no run can reach instead of leaving them out of the tables."""
+    if checkpoints is None:
+        return
+    below = [c for c in checkpoints if c < 1]
+    if below:
+        raise _UsageError(
+            f"--checkpoints {','.join(map(str, below))}: a checkpoint is a number of trials, "
+            "at least 1"
+        )
+    beyond = [c for c in checkpoints if c > budget]
+    if beyond:
+        raise _UsageError(
+            f"--checkpoints {','.join(map(str, beyond))}: beyond the budget of {budget} trials "
+            f"({source}); use checkpoints up to {budget} or a larger budget"
+        )
+
+
 def _compare(args: argparse.Namespace, argv: Sequence[str]) -> int:
     from optuna_qnas.compare import compare_samplers
 
@@ -224,6 +242,7 @@ def _compare(args: argparse.Namespace, argv: Sequence[str]) -> int:
     if not args.problem:
         raise _UsageError(f"--problem is required (e.g. --problem {MAIN_PROBLEM}; see --list)")
     problems = _split(args.problem) or []
+    _check_checkpoints(args.checkpoints, args.trials, "--trials")
     if args.storage is None or not args.no_report:
         _check_writable_folder(args.out)
     storage = args.storage or _default_storage(args.out)
@@ -288,6 +307,8 @@ def _report(args: argparse.Namespace, argv: Sequence[str]) -> int:
     from optuna_qnas.compare import load_comparison
 
     storage = args.storage or _default_storage(args.out)
+    if args.trials is not None:
+        _check_checkpoints(args.checkpoints, args.trials, "--trials")
     # Read-only until the report is written: a mistyped SQLite path is refused, not created.
     result = load_comparison(
         storage,
@@ -296,6 +317,8 @@ def _report(args: argparse.Namespace, argv: Sequence[str]) -> int:
         n_trials=args.trials,
         study_prefix=args.study_prefix,
     )
+    budget = max(run.n_trials for run in result.runs)
+    _check_checkpoints(args.checkpoints, budget, "the largest budget in the storage")
     _check_writable_folder(args.out)
     path = result.write_report(
         args.out,

@@ -186,6 +186,20 @@ def test_a_resume_with_nothing_left_says_so_and_still_writes_the_report(finished
     assert "4 runs in" in proc.stdout and "already complete" not in proc.stdout
 
 
+def test_checkpoints_beyond_the_budget_are_refused(finished, tmp_path):
+    out = tmp_path / "cmp"
+    proc = _run(
+        "compare", *TINY, "--trials", "6", "--checkpoints", "3,10,20", "--out", str(out),
+        "--no-progress",
+    )  # fmt: skip
+    _one_line_error(proc, "--checkpoints 10,20", "budget of 6 trials")
+    assert not out.exists()  # refused before any run
+    proc = _run("compare", *TINY, "--trials", "6", "--checkpoints", "0,3", "--out", str(out))
+    _one_line_error(proc, "--checkpoints 0", "at least 1")
+    proc = _run("report", "--out", str(finished), "--checkpoints", "3,50")
+    _one_line_error(proc, "--checkpoints 50", "beyond the budget of")
+
+
 def test_report_on_a_storage_without_comparisons(tmp_path):
     import optuna
 

@@ -1,4 +1,4 @@
-"""benchmarks/run.py runs a suite through compare_samplers and writes its tables (a few seconds)."""
+"""benchmarks/run.py runs a suite through compare_samplers and writes its tables, in seconds."""
 
 from __future__ import annotations
 

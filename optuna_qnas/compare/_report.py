@@ -188,6 +188,41 @@ def _mean_cell(mean: float, std: float, low: float, high: float) -> str:
 # --------------------------------------------------------------------------- report
 
 
+# How the comparison tool builds Optuna's own samplers (see compare/_samplers.py).
+_OPTUNA_DEFAULTS = {
+    "tpe": "`TPESampler(seed=seed)`",
+    "gp": "`GPSampler(seed=seed)`",
+    "random": "`RandomSampler(seed=seed)`",
+}
+
+
+def _baseline_notes(descriptions: dict[str, str]) -> list[str]:
+    """What the fairness paragraph says about the Optuna baselines among the compared samplers
+    (``name -> description``); a user's own factory under a registry name is not one."""
+    from optuna_qnas.compare._samplers import SAMPLERS
+
+    samplers = [
+        name
+        for name, description in descriptions.items()
+        if name in SAMPLERS and SAMPLERS[name].description == description
+    ]
+    notes = []
+    defaults = [_OPTUNA_DEFAULTS[name] for name in samplers if name in _OPTUNA_DEFAULTS]
+    if defaults:
+        notes.append(f"Optuna's samplers keep their defaults: {', '.join(defaults)}.")
+    cmaes = [name for name in samplers if name in ("cmaes", "cmaes-int")]
+    if cmaes:
+        text = (
+            "CMA-ES is `CmaEsSampler(seed=seed, warn_independent_sampling=False)`: the flag "
+            "only silences the warning printed when it samples categorical parameters at "
+            "random (which it does on categorical spaces)"
+        )
+        if "cmaes-int" in cmaes:
+            text += "; `cmaes-int` runs it on the integer view of the space instead"
+        notes.append(text + ".")
+    return notes
+
+
 def write_report(
     result: Any,
     out_dir: str | Path,
@@ -253,14 +288,11 @@ def write_report(
     doc.p("**Fairness**")
     doc.ul(
         [
-            "Every sampler runs with the same seeds, the same budget and the same storage. Seed "
-            "`s` seeds both the sampler and the problem (which of a benchmark's training runs "
-            "an evaluation returns), so every sampler meets the same noise stream.",
-            "Baselines keep Optuna's defaults: `TPESampler(seed=seed)`, `GPSampler(seed=seed)`, "
-            "`RandomSampler(seed=seed)`. CMA-ES is `CmaEsSampler(seed=seed, "
-            "warn_independent_sampling=False)`: the flag only silences the warning printed when "
-            "it samples categorical parameters at random (which it does on categorical spaces); "
-            "`cmaes-int` runs it on the integer view of the space instead.",
+            f"Every sampler ({', '.join(f'`{name}`' for name in result.samplers)}) runs with "
+            "the same seeds, the same budget and the same storage. Seed `s` seeds both the "
+            "sampler and the problem (which of a benchmark's training runs an evaluation "
+            "returns), so every sampler meets the same noise stream.",
+            *_baseline_notes(descriptions),
             "The budget counts completed, pruned and failed trials alike; trials cut short by "
             "an interruption do not count.",
             "Sampler time is measured by a proxy around every sampler call of a trial "

@@ -82,3 +82,39 @@ def test_write_report(result, tmp_path):
     runs = pd.read_csv(tmp_path / "runs.csv")
     assert len(runs) == len(result.runs)
     assert (tmp_path / "significance.csv").stat().st_size > 0
+
+
+def _fairness(report: str) -> str:
+    return report.split("**Fairness**")[1].split("Storage:")[0].split("## Results")[0]
+
+
+def _quadratic(trial):
+    x = trial.suggest_int("x", 0, 7)
+    op = trial.suggest_categorical("op", ["a", "b", "c"])
+    return (x - 5) ** 2 + {"a": 0.0, "b": 1.0, "c": 2.0}[op]
+
+
+def test_fairness_names_only_the_compared_samplers(tmp_path):
+    result = compare_samplers(_quadratic, "annealing,tpe,random", n_trials=7, seeds=2)
+    fairness = _fairness(result.write_report(tmp_path).read_text())
+    for name in ["`annealing`", "`tpe`", "`random`", "`TPESampler(seed=seed)`"]:
+        assert name in fairness, name
+    for absent in ["GPSampler", "CmaEsSampler", "cmaes-int", "`gp`"]:
+        assert absent not in fairness, absent
+
+
+def test_fairness_describes_cmaes_only_when_compared(result, tmp_path):
+    fairness = _fairness(result.write_report(tmp_path).read_text())
+    assert "`cmaes-int` runs it on the integer view" in fairness
+    assert "GPSampler" not in fairness and "`RandomSampler(seed=seed)`" in fairness
+
+
+def test_a_user_factory_under_a_registry_name_is_not_called_a_default(tmp_path):
+    import optuna
+
+    def my_tpe(seed):
+        return optuna.samplers.TPESampler(seed=seed, n_startup_trials=2)
+
+    result = compare_samplers(_quadratic, {"tpe": my_tpe, "gp": "gp"}, n_trials=3, seeds=2)
+    fairness = _fairness(result.write_report(tmp_path).read_text())
+    assert "`GPSampler(seed=seed)`" in fairness and "TPESampler" not in fairness

@@ -55,7 +55,8 @@ def _grid(n: int) -> tuple[int, int]:
 
 def _metric_label(settings: dict[str, Any]) -> str:
     metric = settings.get("metric") or "objective"
-    return f"best {metric} so far ({'higher' if settings['direction'] == 'maximize' else 'lower'} is better)"
+    better = "higher" if settings["direction"] == "maximize" else "lower"
+    return f"best {metric} so far ({better} is better)"
 
 
 def _band(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -134,8 +134,9 @@ class _Doc:
             elif kind == "code":
                 body.append(f"<pre><code>{html.escape(data)}</code></pre>")
         style = (
-            "body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;"
-            "color:#222;line-height:1.45}table{border-collapse:collapse;margin:1em 0;font-size:.9em}"
+            "body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;"
+            "padding:0 1em;color:#222;line-height:1.45}"
+            "table{border-collapse:collapse;margin:1em 0;font-size:.9em}"
             "th,td{border:1px solid #ccc;padding:.3em .6em;text-align:right}"
             "th:first-child,td:first-child{text-align:left}th{background:#f3f3f3}"
             "img{max-width:100%}pre{background:#f6f6f6;padding:.8em;overflow-x:auto}"
@@ -263,7 +264,8 @@ def write_report(
     if unfinished:
         doc.p(
             f"**{len(unfinished)} run(s) have not used their whole budget yet** (interrupted); "
-            "re-run the same command to complete them. Checkpoints use only the runs that reached them."
+            "re-run the same command to complete them. Checkpoints use only the runs that "
+            "reached them."
         )
 
     doc.h(2, "Setup")
@@ -281,7 +283,7 @@ def write_report(
     doc.p("**Problems**")
     doc.ul(items)
     doc.p("**Samplers**")
-    descriptions = {}
+    descriptions: dict[str, str] = {}
     for r in result.runs:
         descriptions.setdefault(r.sampler, r.settings.get("sampler_description", ""))
     doc.ul([f"`{name}`: {desc}" for name, desc in descriptions.items()])

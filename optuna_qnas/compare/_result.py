@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
 from typing import Any
+from typing import cast
 
 import numpy as np
 from optuna.storages import BaseStorage
@@ -323,7 +324,8 @@ def _run_from_study(storage: BaseStorage, study: Any, n_trials: int | None) -> R
     best_params: dict[str, Any] = {}
     if complete:
         sign = -1.0 if settings["direction"] == "maximize" else 1.0
-        best_params = dict(min(complete, key=lambda t: (sign * t.value, t.number)).params)
+        best = min(complete, key=lambda t: (sign * float(cast(float, t.value)), t.number))
+        best_params = dict(best.params)
     return RunResult(
         problem=settings["problem"],
         sampler=settings["sampler"],

@@ -49,6 +49,7 @@ import uuid
 
 import optuna
 from optuna.storages import BaseStorage
+from optuna.study import StudyDirection
 from optuna.trial import TrialState
 
 from optuna_qnas.compare._result import ComparisonResult
@@ -200,7 +201,7 @@ def _prepare_study(task: RunTask, storage: BaseStorage) -> tuple[optuna.Study, i
     study = optuna.create_study(
         study_name=task.study_name,
         storage=storage,
-        direction=task.problem.directions[0],
+        direction=StudyDirection[task.problem.directions[0].upper()],
         load_if_exists=True,
     )
     stored = study.user_attrs.get(SETTINGS_ATTR)

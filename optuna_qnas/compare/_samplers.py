@@ -106,7 +106,8 @@ SAMPLERS: dict[str, SamplerSpec] = {
         SamplerSpec(
             "annealing",
             annealing_sampler,
-            description="optuna_qnas.QuantumAnnealingSampler(seed=seed): QUBO surrogate + simulated annealing",
+            description="optuna_qnas.QuantumAnnealingSampler(seed=seed): QUBO surrogate + "
+            "simulated annealing",
         ),
         SamplerSpec(
             "qaoa",

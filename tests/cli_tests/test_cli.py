@@ -103,13 +103,17 @@ def test_compare_then_report_from_storage(tmp_path):
     assert "optuna-qnas compare --problem nasbench201-cifar10 --samplers tpe,random" in report
     # The console script re-renders the report from the storage alone.
     rendered = subprocess.run(
-        [str(CONSOLE), "report", "--storage", f"sqlite:///{out}/comparison.db", "--out", str(tmp_path / "re")],
+        [
+            str(CONSOLE), "report", "--storage", f"sqlite:///{out}/comparison.db",
+            "--out", str(tmp_path / "re"),
+        ],
         capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert rendered.returncode == 0, rendered.stderr
-    table = lambda text: text.split("## Results: nasbench201-cifar10")[1].split("## Best-so-far")[
-        0
-    ]
+
+    def table(text):
+        return text.split("## Results: nasbench201-cifar10")[1].split("## Best-so-far")[0]
+
     assert table((tmp_path / "re" / "report.md").read_text()) == table(report)
     assert (tmp_path / "re" / "best_so_far.png").stat().st_size > 10_000
 

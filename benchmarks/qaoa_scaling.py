@@ -1,4 +1,4 @@
-"""QAOA cost and quality vs qubit count, next to a numpy state-vector floor and simulated annealing.
+"""QAOA cost and quality vs qubits, beside a numpy state-vector floor and simulated annealing.
 
 Part 1 (cost): time and peak memory per proposal for the exact state vector, shot sampling and
 matrix-product-state backends at 10/14/18/22/26 qubits, and for the decomposed path at 40/60 bits.
@@ -12,6 +12,9 @@ Part 2 (quality): on random dense QUBOs (brute-force optimum), the approximation
 ``(E_max - <E>) / (E_max - E_min)``, the probability of the exact optimum in the final state, and
 whether it is among the 16 most probable bitstrings, vs qubits and reps; simulated annealing
 (dwave-samplers, 16 reads) on the same QUBOs.
+
+A solver micro-benchmark (no sampler, no study); the sampler comparisons are the suites of
+``benchmarks/run.py``.
 
     OMP_NUM_THREADS=1 nice -n 10 .venv/bin/python benchmarks/qaoa_scaling.py
 
@@ -33,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from optuna_qnas._qubo import QUBO
+from optuna_qnas import QUBO
 
 
 def random_qubo(n: int, seed: int) -> QUBO:
@@ -44,8 +47,46 @@ def random_qubo(n: int, seed: int) -> QUBO:
 # --- the floor: a few-line numpy QAOA of the same circuit -------------------------------------
 
 
+def all_energies(qubo: QUBO) -> np.ndarray:
+    """Energy of every bitstring, shape ``(2^n,)``; bit ``i`` of the index is ``x_i``.
+
+    Built one variable at a time: adding ``x_k`` appends ``E + linear[k] + c``, where ``c``, the
+    coupling ``sum_{i<k} Q[i, k] x_i`` of every state so far, is itself built by doubling. Memory
+    stays at a few floats per state.
+    """
+    e = np.array([qubo.offset])
+    for k in range(qubo.num_variables):
+        coupling = np.zeros(1)
+        for i in range(k):
+            coupling = np.concatenate([coupling, coupling + qubo.quadratic[i, k]])
+        e = np.concatenate([e, e + qubo.linear[k] + coupling])
+    return e
+
+
+def ising_scale(qubo: QUBO) -> float:
+    """The solver's Hamiltonian normalisation: the root-mean-square Ising field and coupling.
+
+    With ``z = 1 - 2x`` the QUBO is ``const + h.z + z^T J z``; the scale is
+    ``sqrt((sum h^2 + sum J^2) / n)`` (QAOASolver divides the cost Hamiltonian by it).
+    """
+    q = qubo.quadratic
+    h = -qubo.linear / 2.0 - (q + q.T).sum(axis=1) / 4.0
+    n = max(qubo.num_variables, 1)
+    scale = float(np.sqrt((np.sum(h**2) + np.sum((q / 4.0) ** 2)) / n))
+    return scale if scale > 0 else 1.0
+
+
+def linear_ramp(reps: int, delta: float) -> np.ndarray:
+    """Angles ``[gamma_1..gamma_p, beta_1..beta_p]``: gamma rising, beta falling, to ``delta``."""
+    t = (np.arange(reps) + 0.5) / reps
+    return np.concatenate([t * delta, (1.0 - t) * delta])
+
+
 def numpy_qaoa_probs(energies: np.ndarray, scale: float, theta: np.ndarray) -> np.ndarray:
-    """|<x| prod_l exp(i b_l sum X) exp(-i g_l E/scale) |+>^n|^2 for all x (bit i of x = qubit i)."""
+    """``|<x| prod_l exp(i b_l sum X) exp(-i g_l E / scale) |+>^n|^2`` for all x.
+
+    Bit ``i`` of ``x`` is qubit ``i``.
+    """
     n = int(np.log2(energies.size))
     p = len(theta) // 2
     psi = np.full(energies.size, 2 ** (-n / 2), dtype=complex)
@@ -64,12 +105,7 @@ def numpy_qaoa_probs(energies: np.ndarray, scale: float, theta: np.ndarray) -> n
 
 
 def child(cfg: dict[str, Any]) -> dict[str, Any]:
-    from optuna_qnas.solvers._qiskit import QAOASolver
-    from optuna_qnas.solvers._qiskit_variational import _Evaluator
-    from optuna_qnas.solvers._qiskit_variational import diagonal_energies
-    from optuna_qnas.solvers._qiskit_variational import ising_scale
-    from optuna_qnas.solvers._qiskit_variational import linear_ramp
-    from optuna_qnas.solvers._qiskit_variational import qubo_to_ising
+    from optuna_qnas.solvers import QAOASolver
 
     n, reps, kind, mode = cfg["n"], cfg["reps"], cfg["backend"], cfg["mode"]
     qubo = random_qubo(n, 1000 + n)
@@ -80,41 +116,49 @@ def child(cfg: dict[str, Any]) -> dict[str, Any]:
     theta = linear_ramp(reps, 0.8)
     if mode == "numpy":
         t0 = time.perf_counter()
-        e = diagonal_energies(qubo)
-        h, j, _ = qubo_to_ising(qubo)
+        e = all_energies(qubo)
+        scale = ising_scale(qubo)
         out["energies_seconds"] = time.perf_counter() - t0
         times, cpus = [], []
         for _ in range(3):
             t0, c0 = time.perf_counter(), time.process_time()
-            probs = numpy_qaoa_probs(e, ising_scale(h, j), theta)
+            probs = numpy_qaoa_probs(e, scale, theta)
             float(probs @ e)
             times.append(time.perf_counter() - t0)
             cpus.append(time.process_time() - c0)
         out["eval_seconds"] = float(np.median(times))
         out["eval_cpu_seconds"] = float(np.median(cpus))
     elif mode == "naive":
-        # RESEARCH.md's starting point: MinimumEigenOptimizer(QAOA(Aer SamplerV2, COBYLA(100))),
-        # default settings (random initial point), plus a pass manager so the V2 sampler does not warn.
+        # The textbook route: MinimumEigenOptimizer(QAOA(Aer SamplerV2, COBYLA(100))) with its
+        # defaults (random initial point), plus a pass manager so the V2 sampler does not warn.
         from qiskit.transpiler import generate_preset_pass_manager
         from qiskit_aer import AerSimulator
         from qiskit_aer.primitives import SamplerV2
+        from qiskit_optimization import QuadraticProgram
         from qiskit_optimization.algorithms import MinimumEigenOptimizer
         from qiskit_optimization.minimum_eigensolvers import QAOA
         from qiskit_optimization.optimizers import COBYLA
         from qiskit_optimization.utils import algorithm_globals
 
-        from optuna_qnas.solvers._qiskit import qubo_to_quadratic_program
-
+        program = QuadraticProgram()
+        for i in range(n):
+            program.binary_var(f"x{i}")
+        rows, cols = np.nonzero(qubo.quadratic)
+        program.minimize(
+            constant=qubo.offset,
+            linear=qubo.linear.tolist(),
+            quadratic={(int(a), int(b)): float(qubo.quadratic[a, b]) for a, b in zip(rows, cols)},
+        )
         algorithm_globals.random_seed = 0
         pm = generate_preset_pass_manager(optimization_level=1, backend=AerSimulator())
         qaoa = QAOA(SamplerV2(seed=0), COBYLA(maxiter=100), reps=reps, pass_manager=pm)
         t0, c0 = time.perf_counter(), time.process_time()
-        res = MinimumEigenOptimizer(qaoa).solve(qubo_to_quadratic_program(qubo))
+        res = MinimumEigenOptimizer(qaoa).solve(program)
         out["cold_seconds"] = time.perf_counter() - t0
         out["cold_cpu_seconds"] = time.process_time() - c0
-        out["cold_evaluations"] = int(res.min_eigen_solver_result.cost_function_evals)
-        e = diagonal_energies(qubo)
-        out["found_optimum"] = bool(np.isclose(res.fval, e.min()))
+        eigen: Any = res.min_eigen_solver_result
+        out["cold_evaluations"] = int(eigen.cost_function_evals)
+        out["found_optimum"] = bool(np.isclose(float(res.fval or 0.0), all_energies(qubo).min()))
     elif mode == "solve":
         solver = QAOASolver(
             reps=reps,
@@ -134,7 +178,7 @@ def child(cfg: dict[str, Any]) -> dict[str, Any]:
         out["warm_evaluations"] = warm.info["circuit_evaluations"]
         out["decomposed"] = warm.info["decomposed"]
         if not warm.info["decomposed"] and n <= 20:
-            e = diagonal_energies(nudged)
+            e = all_energies(nudged)
             out["found_optimum_warm"] = bool(np.isclose(warm.energies.min(), e.min()))
         if warm.info["decomposed"]:
             out["decomposition_rounds"] = warm.info["decomposition_rounds"]
@@ -149,17 +193,34 @@ def child(cfg: dict[str, Any]) -> dict[str, Any]:
         )
         out["warm_eval_cpu_seconds"] = out["warm_cpu_seconds"] / max(out["warm_evaluations"], 1)
     else:  # one circuit evaluation
-        solver = QAOASolver(reps=reps, backend=kind, max_qubits=n)
-        circuit, params = solver._circuit(qubo)
-        t0 = time.perf_counter()
-        ev = _Evaluator(qubo, circuit, params, solver.backend, cvar_alpha=None, seed=0)
-        out["setup_seconds"] = time.perf_counter() - t0
+        # The solver with a minimiser of our own that only times evaluations of its objective
+        # (each one circuit run) at the starting angles.
+        from qiskit_optimization.optimizers import OptimizerResult
+
         times, cpus = [], []
-        for _ in range(cfg.get("repeats", 2)):
-            t0, c0 = time.perf_counter(), time.process_time()
-            ev.objective(theta)
-            times.append(time.perf_counter() - t0)
-            cpus.append(time.process_time() - c0)
+
+        def time_evaluations(fun: Any, x0: np.ndarray) -> OptimizerResult:
+            for _ in range(cfg.get("repeats", 2)):
+                t0, c0 = time.perf_counter(), time.process_time()
+                value = fun(x0)
+                times.append(time.perf_counter() - t0)
+                cpus.append(time.process_time() - c0)
+            result = OptimizerResult()
+            result.x, result.fun, result.nfev = x0, value, len(times)
+            return result
+
+        solver = QAOASolver(
+            reps=reps,
+            backend=kind,
+            max_qubits=n,
+            optimizer=time_evaluations,
+            initial_point=theta,
+            warm_start=False,
+        )
+        t0 = time.perf_counter()
+        result = solver.solve(qubo, 16, seed=0)
+        out["solve_seconds"] = time.perf_counter() - t0
+        out["setup_seconds"] = result.info["seconds"]["build"]
         out["eval_seconds"] = float(np.median(times))
         out["eval_cpu_seconds"] = float(np.median(cpus))
     out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
@@ -167,7 +228,10 @@ def child(cfg: dict[str, Any]) -> dict[str, Any]:
 
 
 def run_child(cfg: dict[str, Any], timeout: float) -> dict[str, Any]:
-    code = "import json,sys; from benchmarks.qaoa_scaling import child; print(json.dumps(child(json.loads(sys.argv[1]))))"
+    code = (
+        "import json, sys; from benchmarks.qaoa_scaling import child; "
+        "print(json.dumps(child(json.loads(sys.argv[1]))))"
+    )
     try:
         proc = subprocess.run(
             [sys.executable, "-c", code, json.dumps(cfg)],
@@ -189,7 +253,7 @@ def run_child(cfg: dict[str, Any], timeout: float) -> dict[str, Any]:
 
 
 def engine_configs() -> list[dict[str, Any]]:
-    """The lean Aer engine vs qiskit-optimization's MinimumEigenOptimizer(QAOA) vs the naive default."""
+    """The lean Aer engine, qiskit-optimization's MinimumEigenOptimizer(QAOA), the naive route."""
     cfgs: list[dict[str, Any]] = []
     for n in (10, 14):
         cfgs.append(
@@ -236,26 +300,25 @@ def cost_configs(quick: bool) -> list[dict[str, Any]]:
 def quality(
     sizes: tuple[int, ...], reps_list: tuple[int, ...], seeds: int
 ) -> list[dict[str, Any]]:
+    import dimod
     from dwave.samplers import SimulatedAnnealingSampler
 
-    from optuna_qnas.solvers._dimod import qubo_to_bqm
-    from optuna_qnas.solvers._dimod import sampleset_to_array
-    from optuna_qnas.solvers._qiskit import QAOASolver
-    from optuna_qnas.solvers._qiskit_variational import diagonal_energies
-    from optuna_qnas.solvers._qiskit_variational import ising_scale
-    from optuna_qnas.solvers._qiskit_variational import qubo_to_ising
+    from optuna_qnas.solvers import QAOASolver
 
     rows = []
     for n in sizes:
         for seed in range(seeds):
             qubo = random_qubo(n, 2000 + 10 * n + seed)
-            e = diagonal_energies(qubo)
+            e = all_energies(qubo)
             e_min, e_max = float(e.min()), float(e.max())
             opt = int(np.argmin(e))
+            bqm = dimod.BinaryQuadraticModel(
+                qubo.linear, qubo.quadratic, qubo.offset, dimod.BINARY
+            )
             t0 = time.perf_counter()
-            ss = SimulatedAnnealingSampler().sample(qubo_to_bqm(qubo), num_reads=16, seed=seed)
+            ss = SimulatedAnnealingSampler().sample(bqm, num_reads=16, seed=seed)
             t_sa = time.perf_counter() - t0
-            reads = sampleset_to_array(ss, n)
+            reads = np.array([[sample[i] for i in range(n)] for sample in ss.samples()])
             read_e = qubo.energies(reads)
             rows.append(
                 {
@@ -274,8 +337,8 @@ def quality(
                 t0 = time.perf_counter()
                 res = solver.solve(qubo, 16, seed=seed)
                 t_q = time.perf_counter() - t0
-                h, j, _ = qubo_to_ising(qubo)
-                probs = numpy_qaoa_probs(e, ising_scale(h, j), np.array(res.info["optimal_point"]))
+                point = np.array(res.info["optimal_point"])
+                probs = numpy_qaoa_probs(e, ising_scale(qubo), point)
                 rows.append(
                     {
                         "solver": "qaoa",
@@ -339,7 +402,8 @@ def markdown(paths: list[str]) -> str:
     lines: list[str] = []
     if "cost" in data:
         lines += [
-            "| qubits | backend | reps | CPU s / evaluation | CPU s / warm proposal | evaluations (cold / warm) | peak RSS MB |",
+            "| qubits | backend | reps | CPU s / evaluation | CPU s / warm proposal "
+            "| evaluations (cold / warm) | peak RSS MB |",
             "|---|---|---|---|---|---|---|",
         ]
         for r in data["cost"]:
@@ -361,12 +425,14 @@ def markdown(paths: list[str]) -> str:
             else:
                 warm_txt = f(warm)
             lines.append(
-                f"| {r['n']} | {label} | {r['reps']} | {f(per_eval, 4)} | {warm_txt} | {evals} | {f(r.get('peak_rss_mb'), 0)} |"
+                f"| {r['n']} | {label} | {r['reps']} | {f(per_eval, 4)} | {warm_txt} | {evals} "
+                f"| {f(r.get('peak_rss_mb'), 0)} |"
             )
     if "engines" in data:
         lines += [
             "",
-            "| qubits | engine | CPU s cold solve | CPU s warm solve | evaluations (cold / warm) | optimum found |",
+            "| qubits | engine | CPU s cold solve | CPU s warm solve | evaluations (cold / warm) "
+            "| optimum found |",
             "|---|---|---|---|---|---|",
         ]
         for r in data["engines"]:
@@ -381,17 +447,20 @@ def markdown(paths: list[str]) -> str:
             evals = f"{r['cold_evaluations']} / {r.get('warm_evaluations', '-')}"
             found = r.get("found_optimum_warm", r.get("found_optimum"))
             lines.append(
-                f"| {r['n']} | {name} | {f(r.get('cold_cpu_seconds'))} | {f(r.get('warm_cpu_seconds'))} | {evals} | {found} |"
+                f"| {r['n']} | {name} | {f(r.get('cold_cpu_seconds'))} "
+                f"| {f(r.get('warm_cpu_seconds'))} | {evals} | {found} |"
             )
     if "quality" in data:
         lines += [
             "",
-            "| qubits | solver | reps | approx. ratio | P(exact optimum) | optimum in top 16 | cases |",
+            "| qubits | solver | reps | approx. ratio | P(exact optimum) | optimum in top 16 "
+            "| cases |",
             "|---|---|---|---|---|---|---|",
         ]
         for r in data["quality"]:
             lines.append(
-                f"| {r['n']} | {r['solver']} | {f(r['reps'])} | {r['approx_ratio_mean']:.3f} | {r['p_optimum_mean']:.3f} | "
+                f"| {r['n']} | {r['solver']} | {f(r['reps'])} | {r['approx_ratio_mean']:.3f} "
+                f"| {r['p_optimum_mean']:.3f} | "
                 f"{r['optimum_in_top16_rate']:.2f} | {r['cases']} |"
             )
     return "\n".join(lines)
@@ -437,7 +506,8 @@ def main(argv: list[str] | None = None) -> None:
     out_path = Path(args.out)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     payload: dict[str, Any] = {
-        "machine": f"{platform.machine()} {os.cpu_count()} CPUs (shared with other jobs), Python {platform.python_version()}",
+        "machine": f"{platform.machine()} {os.cpu_count()} CPUs (shared with other jobs), "
+        f"Python {platform.python_version()}",
         "threads": os.environ.get("OMP_NUM_THREADS", "unset"),
         "command": " ".join(["python"] + sys.argv),
     }
@@ -447,7 +517,7 @@ def main(argv: list[str] | None = None) -> None:
         except ValueError:
             pass
     if args.rows:
-        # (Re-)measure the named rows, e.g. 60:statevector:solve:14 40:statevector:solve:14 22:statevector:eval
+        # (Re-)measure the named rows, e.g. 60:statevector:solve:14 22:statevector:eval
         cost = payload.get("cost", [])
         for spec in args.rows:
             parts = spec.split(":")

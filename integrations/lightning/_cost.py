@@ -7,11 +7,17 @@ trained and records the results on the trial.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from collections.abc import Mapping
+import contextlib
 import copy
 from dataclasses import asdict
 from dataclasses import dataclass
+import os
+import re
 import statistics
+import sys
+import tempfile
 import time
 from typing import Any
 
@@ -173,7 +179,11 @@ def measure_peak_memory_bytes(
     x = _to(_first_sample(example_input), dev)
     static = sum(t.numel() * t.element_size() for t in net.parameters())
     static += sum(t.numel() * t.element_size() for t in net.buffers())
-    with torch.no_grad(), profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
+    with (
+        _without_profiler_chatter(),
+        torch.no_grad(),
+        profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof,
+    ):
         _forward(net, x)
     # Each allocation (+bytes) and free (-bytes) is a "[memory]" event; the peak of their
     # running sum is the most activation and workspace memory live at once.
@@ -183,6 +193,44 @@ def measure_peak_memory_bytes(
         live += delta
         peak = max(peak, live)
     return int(static + peak)
+
+
+# Kineto, torch.profiler's C++ backend, writes these status lines straight to the process's
+# stderr at every profiler start and stop ("USDT:... profiler_start"), whatever
+# KINETO_LOG_LEVEL says short of silencing its warnings and errors too.
+_PROFILER_CHATTER = re.compile(rb"^(USDT|STAGE):\S+ \S+ \d+:\d+ \S+:\d+\] ")
+
+
+@contextlib.contextmanager
+def _without_profiler_chatter() -> Iterator[None]:
+    """Drop Kineto's status lines from stderr while the block runs; pass everything else on.
+
+    The process's stderr (file descriptor 2) goes to a temporary file for the duration of the
+    block (one batch-1 forward pass); afterwards every line that is not one of Kineto's
+    ``USDT:``/``STAGE:`` status lines is written to stderr, in order, so warnings and errors
+    printed meanwhile (by Python, torch or Kineto itself) are kept.
+    """
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):  # no usable stderr: nothing to filter
+        yield
+        return
+    with tempfile.TemporaryFile() as capture:
+        os.dup2(capture.fileno(), 2)
+        try:
+            yield
+        finally:
+            with contextlib.suppress(OSError, ValueError):
+                sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            capture.seek(0)
+            kept = b"".join(
+                line for line in capture.readlines() if not _PROFILER_CHATTER.match(line)
+            )
+            if kept:
+                os.write(2, kept)
 
 
 def _memory_events(prof: Any) -> list[tuple[int, int]]:

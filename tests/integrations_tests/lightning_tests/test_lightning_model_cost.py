@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 import subprocess
 import sys
 
@@ -173,3 +174,33 @@ def test_importing_the_package_does_not_import_torch_or_lightning() -> None:
         "assert 'PruningCallback' in L.__all__ and 'PruningCallback' not in vars(L)\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+class _WritesToStderr(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        os.write(2, b"kept: a line the model writes to stderr\n")
+        return x * 2
+
+
+def test_profiler_status_lines_are_dropped_and_other_stderr_is_kept(capfd) -> None:
+    capfd.readouterr()
+    measure_peak_memory_bytes(_WritesToStderr(), torch.ones(2, 3))
+    err = capfd.readouterr().err
+    assert "USDT" not in err and "profiler_start" not in err, err
+    assert err.count("kept: a line the model writes to stderr") == 1, err
+
+
+def test_a_trial_with_a_real_trainer_prints_no_profiler_lines(digits_loaders, capfd) -> None:
+    study = optuna.create_study(direction="maximize")
+
+    def objective(trial: optuna.Trial) -> float:
+        trainer = make_trainer([ModelCostCallback(trial, repeats=2)], max_epochs=1)
+        trainer.fit(DigitsMLP(), *digits_loaders)
+        return float(trainer.callback_metrics["val_acc"])
+
+    capfd.readouterr()
+    study.optimize(objective, n_trials=2)
+    out, err = capfd.readouterr()
+    assert study.trials[1].user_attrs["peak_memory_bytes"] > 0
+    for text in (out, err):
+        assert "USDT" not in text and "profiler_st" not in text and "STAGE:" not in text, text

@@ -382,22 +382,17 @@ def problem_table(
                 row.append("-")
                 continue
             text = _value_text(cell.mean, cell.std)
-            p = p_values.get((frozenset((first, sampler)), c), math.nan)
-            reference = cells.get((first, c))
-            if (
-                sampler != first
-                and reference is not None
-                and min(cell.n_seeds, reference.n_seeds) < 2
-            ):
-                p = math.nan  # one seed a side: no test
-            elif sampler != first:
+            p = None  # not tested: the reference itself, or one seed a side
+            reference = cells[(first, c)]
+            if sampler != first and min(cell.n_seeds, reference.n_seeds) >= 2:
+                p = p_values.get((frozenset((first, sampler)), c), math.nan)
                 text += f" ({_p_text(p)})"
             row.append(text)
             record[f"@{c}"] = {
                 "mean": cell.mean,
                 "std": cell.std,
                 "n_seeds": int(cell.n_seeds),
-                f"p_vs_{first}": None if sampler == first else p,
+                f"p_vs_{first}": p,
             }
         s = summary[sampler]
         if target is not None:

@@ -9,8 +9,8 @@ bits by one of four codes:
 code            bits            valid codes / penalty (zero exactly on valid codes)
 ==============  ==============  ===============================================================
 ``one_hot``     ``L``           exactly one bit on; ``(sum x - 1)^2``
-``domain_wall`` ``L - 1``       a thermometer ``1..10..0`` (Chancellor 2019); ``sum x_{i+1}(1-x_i)``
-``binary``      ``ceil(log2 L)`` codes ``< L``; codes ``>= L`` are repaired to ``L - 1`` (no penalty)
+``domain_wall`` ``L - 1``       thermometer ``1..10..0`` (Chancellor 2019); ``sum x_{i+1}(1-x_i)``
+``binary``      ``ceil(log2 L)`` codes ``< L``; codes ``>= L`` repair to ``L - 1`` (no penalty)
 ``unary``       ``L - 1``       every bitstring; the level is the number of ones (ordinals only)
 ==============  ==============  ===============================================================
 
@@ -92,18 +92,20 @@ class ParamEncoding:
         if max_levels < 2 or float_bins < 1:
             raise ValueError("max_levels must be >= 2 and float_bins >= 1.")
         self.name = name
-        self.distribution = distribution
+        # A categorical, int or float distribution (anything else is refused below); typed Any
+        # because the code reads ``choices`` or ``low`` / ``high`` after checking which it is.
+        self.distribution: Any = distribution
         self.is_categorical = isinstance(distribution, CategoricalDistribution)
         self._binned = False
         self._continuous = False
-        if self.is_categorical:
+        if isinstance(distribution, CategoricalDistribution):
             self.n_levels = len(distribution.choices)
         elif isinstance(distribution, (IntDistribution, FloatDistribution)):
             self._init_numeric(distribution, max_levels, float_bins)
         else:
             raise ValueError(
-                f"Parameter {name!r} has a distribution of type {type(distribution).__name__}, which "
-                "optuna_qnas cannot encode. Use CategoricalDistribution, IntDistribution or "
+                f"Parameter {name!r} has a distribution of type {type(distribution).__name__}, "
+                "which optuna_qnas cannot encode. Use CategoricalDistribution, IntDistribution or "
                 "FloatDistribution (trial.suggest_categorical / suggest_int / suggest_float)."
             )
         if encoding is None:
@@ -272,7 +274,8 @@ class ParamEncoding:
             return bits
         if not 0 <= level < self.n_levels:
             raise ValueError(
-                f"Level {level} is out of range for parameter {self.name!r} ({self.n_levels} levels)."
+                f"Level {level} is out of range for parameter {self.name!r} "
+                f"({self.n_levels} levels)."
             )
         if self.encoding == "one_hot":
             bits[level] = 1
@@ -303,7 +306,8 @@ class ParamEncoding:
         return b.reshape(b.shape[0] if b.ndim == 2 else 1, self.n_bits)
 
     def decode_levels(self, bits: np.ndarray) -> np.ndarray:
-        """Level indices of bitstrings of shape ``(m, n_bits)``, shape ``(m,)``; repairs infeasible codes."""
+        """Level indices of bitstrings of shape ``(m, n_bits)``, shape ``(m,)``; repairs infeasible
+        codes."""
         b = self._rows(bits)
         m = b.shape[0]
         if self.n_bits == 0:
@@ -420,7 +424,8 @@ class SearchSpaceEncoding:
         return np.array([p.level_of(params[p.name]) for p in self.params], dtype=np.int64)
 
     def encode_levels(self, levels: np.ndarray) -> np.ndarray:
-        """Bits of level indices: ``(n_params,)`` -> ``(n_bits,)`` or ``(m, n_params)`` -> ``(m, n_bits)``."""
+        """Bits of level indices: ``(n_params,)`` -> ``(n_bits,)`` or ``(m, n_params)`` ->
+        ``(m, n_bits)``."""
         lv = np.atleast_2d(np.asarray(levels, dtype=np.int64))
         out = np.zeros((lv.shape[0], self.n_bits), dtype=np.int8)
         for k, p in enumerate(self.params):
@@ -433,7 +438,8 @@ class SearchSpaceEncoding:
         return self.encode_levels(self.levels_of(params))
 
     def decode_levels(self, bits: np.ndarray) -> np.ndarray:
-        """Level indices of bitstrings ``(m, n_bits)`` -> ``(m, n_params)`` (repairing infeasible codes)."""
+        """Level indices of bitstrings ``(m, n_bits)`` -> ``(m, n_params)`` (repairing infeasible
+        codes)."""
         b = np.atleast_2d(np.asarray(bits, dtype=np.int8))
         if b.shape[1] != self.n_bits:
             raise ValueError(f"Expected bitstrings of length {self.n_bits}; got {b.shape[1]}.")
@@ -453,7 +459,8 @@ class SearchSpaceEncoding:
         return {p.name: p.value_of(int(levels[k])) for k, p in enumerate(self.params)}
 
     def penalty(self) -> QUBO:
-        """The sum of the parameters' penalties over the whole bit vector (0 iff all codes valid)."""
+        """The sum of the parameters' penalties over the whole bit vector (0 iff all codes are
+        valid)."""
         n = self.n_bits
         lin = np.zeros(n)
         quad = np.zeros((n, n))

@@ -73,7 +73,8 @@ class QUBO:
         return int(self.linear.shape[0])
 
     def energies(self, x: np.ndarray) -> np.ndarray:
-        """Energies of bitstrings ``x`` of shape ``(m, n)`` (or ``(n,)``), shape ``(m,)`` (or scalar)."""
+        """Energies of bitstrings ``x`` of shape ``(m, n)`` (or ``(n,)``), shape ``(m,)`` (or
+        scalar)."""
         xs = np.atleast_2d(np.asarray(x, dtype=float))  # (m, n)
         e = self.offset + xs @ self.linear + np.einsum("mi,ij,mj->m", xs, self.quadratic, xs)
         return e if np.ndim(x) == 2 else e[0]
@@ -97,12 +98,14 @@ class QUBO:
         return float(max(np.abs(self.linear).max(), np.abs(self.quadratic).max()))
 
     def max_flip_delta(self) -> np.ndarray:
-        """Per bit, an upper bound on ``|E(x with bit i flipped) - E(x)|`` over all ``x``, shape ``(n,)``."""
+        """Per bit, an upper bound on ``|E(x with bit i flipped) - E(x)|`` over all ``x``, shape
+        ``(n,)``."""
         sym = np.abs(self.quadratic) + np.abs(self.quadratic).T
         return np.abs(self.linear) + sym.sum(axis=1)
 
     def restricted(self, free: np.ndarray, fixed_values: np.ndarray) -> QUBO:
-        """The QUBO over the bits ``free`` (indices) with all other bits fixed to ``fixed_values`` (shape (n,))."""
+        """The QUBO over the bits ``free`` (indices) with all other bits fixed to ``fixed_values``
+        (shape (n,))."""
         free = np.asarray(free, dtype=int)
         mask = np.zeros(self.num_variables, dtype=bool)
         mask[free] = True
@@ -116,7 +119,8 @@ class QUBO:
         return QUBO(lin, quad, offset)
 
     def brute_force(self) -> tuple[np.ndarray, np.ndarray]:
-        """All ``2^n`` bitstrings (shape ``(2^n, n)``) and their energies; an oracle for n <= 20."""
+        """All ``2^n`` bitstrings (shape ``(2^n, n)``) and their energies; an oracle for
+        n <= 20."""
         n = self.num_variables
         if n > 20:
             raise ValueError(

@@ -61,7 +61,8 @@ def suggest_nb201_ops(
 
 
 def ops_to_arch_str(ops: Sequence[str]) -> str:
-    """Canonical NAS-Bench-201 string of six edge operations (edge order as :data:`NB201_EDGES`)."""
+    """Canonical NAS-Bench-201 string of six edge operations (edge order as
+    :data:`NB201_EDGES`)."""
     ops = tuple(ops)
     if len(ops) != 6:
         raise ValueError(f"A NAS-Bench-201 cell has 6 edges; got {len(ops)} operations.")

@@ -2,8 +2,9 @@
 
 Optuna samplers see a search space through its distributions. A categorical distribution is what
 TPE and our QUBO samplers (one-hot bits) handle best, but CMA-ES falls back to independent random
-sampling on categoricals (RESEARCH.md: CMA-ES = random on NAS-Bench-201). The ordinal view asks
-``suggest_int(name, 0, len(choices) - 1)`` and maps the index back, so CMA-ES can move through it.
+sampling on categoricals (measured: no better than random search on NAS-Bench-201). The ordinal
+view asks ``suggest_int(name, 0, len(choices) - 1)`` and maps the index back, so CMA-ES can move
+through it.
 Both views decode to the same values, so one space definition serves every sampler.
 """
 

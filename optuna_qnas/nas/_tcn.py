@@ -36,7 +36,8 @@ class TCNConfig:
     norm: str
 
     def build(self, *, in_channels: int, num_classes: int) -> torch.nn.Module:
-        """Build the network for input ``(N, in_channels, length)`` -> logits ``(N, num_classes)``."""
+        """Build the network for input ``(N, in_channels, length)`` -> logits
+        ``(N, num_classes)``."""
         from optuna_qnas.nas._torch_modules import TCN
 
         return TCN(

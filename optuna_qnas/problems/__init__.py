@@ -34,7 +34,8 @@ _LIGHTNING_PROBLEMS: dict[str, tuple[str, dict[str, Any], str]] = {
     "digits-mlp": (
         "make_digits_objective",
         {"model": "mlp"},
-        "scikit-learn digits: MLP architecture trained with Lightning, maximise validation accuracy",
+        "scikit-learn digits: MLP architecture trained with Lightning, maximise validation "
+        "accuracy",
     ),
     "digits-quick": (
         "make_digits_objective",

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import functools
 import os
 from typing import Any
+from typing import Literal
 
 import numpy as np
 
@@ -25,7 +26,7 @@ from optuna_qnas.problems._base import Problem
 
 
 #: Objective directions of the edge task: accuracy (%) up, latency (ms) down.
-EDGE_DIRECTIONS: tuple[str, str] = ("maximize", "minimize")
+EDGE_DIRECTIONS: tuple[Literal["maximize"], Literal["minimize"]] = ("maximize", "minimize")
 ARCH_ATTR = "arch_str"
 LATENCY_ATTR = "latency_ms"
 _META_COLUMNS = ("nb201_index", "arch_str")
@@ -227,12 +228,12 @@ def hypervolume(
     try:
         from optuna._hypervolume import compute_hypervolume
     except ImportError:  # pragma: no cover - depends on the installed optuna
-        compute_hypervolume = None
-    if compute_hypervolume is not None:
-        return float(compute_hypervolume(losses, ref))
-    if losses.shape[1] != 2:  # pragma: no cover
-        raise ValueError("Without optuna's hypervolume module only 2 objectives are supported.")
-    return _hypervolume_2d(losses, ref)
+        if losses.shape[1] != 2:
+            raise ValueError(
+                "Without optuna's hypervolume module only 2 objectives are supported."
+            ) from None
+        return _hypervolume_2d(losses, ref)
+    return float(compute_hypervolume(losses, ref))
 
 
 def edge_reference_point(

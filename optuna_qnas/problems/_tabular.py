@@ -209,7 +209,7 @@ def tabular_problem(
         # FCNet MSEs span six orders of magnitude: plot them on a log axis.
         attrs["log_scale"] = True
     if kind == "NASBench201" and dataset == "cifar10":
-        # The level used in RESEARCH.md ("median trials to reach 91.5").
+        # The level the benchmarks count trials to ("median trials to reach 91.5").
         attrs["target"] = 91.5
     return Problem(
         name=f"{name_prefix}-{suffix}" + ("-mixed" if mixed_view else ""),

@@ -123,7 +123,8 @@ class DimodSolver:
     ) -> None:
         if not hasattr(sampler, "sample"):
             raise ValueError(
-                f"DimodSolver needs a dimod.Sampler (an object with .sample(bqm)); got {type(sampler).__name__}."
+                "DimodSolver needs a dimod.Sampler (an object with .sample(bqm)); got "
+                f"{type(sampler).__name__}."
             )
         if num_reads is not None and (
             not isinstance(num_reads, (int, np.integer))
@@ -159,8 +160,9 @@ class DimodSolver:
         limit = self.max_variables
         if limit is not None and n > limit:
             raise ValueError(
-                f"This QUBO has {n} variables but {type(self.sampler).__name__} accepts at most {limit}. "
-                "Use solver='simulated_annealing' (or 'tabu'), or a more compact encoding ('binary')."
+                f"This QUBO has {n} variables but {type(self.sampler).__name__} accepts at most "
+                f"{limit}. Use solver='simulated_annealing' (or 'tabu'), or a more compact "
+                "encoding ('binary')."
             )
         bqm = qubo_to_bqm(qubo)
         params = getattr(self.sampler, "parameters", {}) or {}
@@ -255,8 +257,9 @@ def make_solver(
         sample_kwargs:
             Passed to ``sampler.sample``.
 
-    .. note:: ``"qpu"`` and ``"hybrid"`` require ``dwave-system`` (``pip install optuna-qnas[dwave]``)
-       and a Leap token (``DWAVE_API_TOKEN`` or ``dwave config create``).
+    .. note:: ``"qpu"`` and ``"hybrid"`` require ``dwave-system``
+       (``pip install optuna-qnas[dwave]``) and a Leap token (``DWAVE_API_TOKEN`` or
+       ``dwave config create``).
     """
     if not isinstance(name, str):
         raise ValueError(
@@ -265,13 +268,13 @@ def make_solver(
     key = _ALIASES.get(name.lower(), name.lower())
     if key not in _PRESETS:
         raise ValueError(
-            f"Unknown solver {name!r}. Use one of {', '.join(_PRESETS)}, or pass a dimod.Sampler / "
-            "an object with solve(qubo, num_samples, seed)."
+            f"Unknown solver {name!r}. Use one of {', '.join(_PRESETS)}, or pass a "
+            "dimod.Sampler / an object with solve(qubo, num_samples, seed)."
         )
     if key in ("simulated_annealing", "tabu", "steepest_descent"):
         import dwave.samplers as ds
 
-        cls = {
+        cls: Any = {
             "simulated_annealing": ds.SimulatedAnnealingSampler,
             "tabu": ds.TabuSampler,
             "steepest_descent": ds.SteepestDescentSampler,
@@ -293,7 +296,8 @@ def make_solver(
 
 
 def _cloud_sampler(key: str) -> Any:
-    """Build the QPU or hybrid sampler, turning any credential/connection failure into one clear error."""
+    """Build the QPU or hybrid sampler, turning any credential or connection failure into one
+    clear error."""
     try:
         from dwave.system import DWaveSampler
         from dwave.system import EmbeddingComposite
@@ -304,8 +308,9 @@ def _cloud_sampler(key: str) -> Any:
         ) from exc
     if not _dwave_token_configured():
         raise ValueError(
-            f"The {key!r} solver needs a D-Wave Leap API token: set the DWAVE_API_TOKEN environment "
-            "variable or run `dwave config create`. Use solver='simulated_annealing' to run locally."
+            f"The {key!r} solver needs a D-Wave Leap API token: set the DWAVE_API_TOKEN "
+            "environment variable or run `dwave config create`. Use "
+            "solver='simulated_annealing' to run locally."
         )
     try:
         # dwave.cloud logs its whole configuration, token included, at DEBUG level while a
@@ -315,8 +320,9 @@ def _cloud_sampler(key: str) -> Any:
     except Exception as exc:
         # Never include the exception text: some cloud errors echo the request, token included.
         raise RuntimeError(
-            f"Could not connect to D-Wave Leap for the {key!r} solver ({type(exc).__name__}). Check "
-            "DWAVE_API_TOKEN / `dwave config inspect` and your network, or use solver='simulated_annealing'."
+            f"Could not connect to D-Wave Leap for the {key!r} solver ({type(exc).__name__}). "
+            "Check DWAVE_API_TOKEN / `dwave config inspect` and your network, or use "
+            "solver='simulated_annealing'."
         ) from None
 
 

@@ -13,7 +13,8 @@ best bitstring measured), re-scored by the QUBO. Two engines:
 A QUBO wider than ``max_qubits`` is decomposed (``_qiskit_decompose``) unless ``decompose=False``,
 in which case it is refused before any circuit or state vector is built.
 
-qiskit, qiskit-aer and qiskit-optimization are imported lazily (``pip install optuna-qnas[qiskit]``).
+qiskit, qiskit-aer and qiskit-optimization are imported lazily
+(``pip install optuna-qnas[qiskit]``).
 """
 
 from __future__ import annotations
@@ -37,7 +38,8 @@ _BYTES_PER_AMPLITUDE = 64
 
 
 def qubo_to_quadratic_program(qubo: QUBO) -> Any:
-    """``QUBO`` -> ``qiskit_optimization.QuadraticProgram`` with binary variables ``x0 .. x{n-1}``."""
+    """``QUBO`` -> ``qiskit_optimization.QuadraticProgram`` with binary variables
+    ``x0 .. x{n-1}``."""
     from qiskit_optimization import QuadraticProgram
 
     qp = QuadraticProgram("optuna_qnas_qubo")
@@ -122,13 +124,14 @@ class _GateSolver:
             )
             if limit is not None and max_qubits > limit:
                 raise ValueError(
-                    f"max_qubits={max_qubits} exceeds the {limit} qubits of {self.backend.name}; use "
-                    f"max_qubits <= {limit} (wider QUBOs are decomposed)."
+                    f"max_qubits={max_qubits} exceeds the {limit} qubits of "
+                    f"{self.backend.name}; use max_qubits <= {limit} (wider QUBOs are decomposed)."
                 )
             if self.backend.exact and max_qubits > statevector_qubit_limit():
                 raise ValueError(
-                    f"max_qubits={max_qubits} needs a 2^{max_qubits}-amplitude state vector, more than half of "
-                    f"this machine's memory; use max_qubits <= {statevector_qubit_limit()} or backend='mps'."
+                    f"max_qubits={max_qubits} needs a 2^{max_qubits}-amplitude state vector, more "
+                    "than half of this machine's memory; use max_qubits <= "
+                    f"{statevector_qubit_limit()} or backend='mps'."
                 )
         self.max_qubits = int(max_qubits)
         self._warm_point: np.ndarray | None = None
@@ -178,10 +181,10 @@ class _GateSolver:
             # Checked before anything is built: no circuit, no state vector.
             if not self.decompose:
                 raise ValueError(
-                    f"{type(self).__name__}: the QUBO has {n} variables but max_qubits allows {width} "
-                    f"per circuit. Set decompose=True (solve sub-QUBOs of {width} variables around a "
-                    f"classical incumbent), raise max_qubits, or use a more compact encoding "
-                    f"(encoding='binary' or 'domain_wall')."
+                    f"{type(self).__name__}: the QUBO has {n} variables but max_qubits allows "
+                    f"{width} per circuit. Set decompose=True (solve sub-QUBOs of {width} "
+                    "variables around a classical incumbent), raise max_qubits, or use a more "
+                    "compact encoding (encoding='binary' or 'domain_wall')."
                 )
             res = decomposed_solve(
                 qubo,
@@ -217,7 +220,8 @@ class _GateSolver:
     def _solve_min_eigen(
         self, qubo: QUBO, num_samples: int, seed: int | None, build_algorithm: Any
     ) -> SolverResult:
-        """``MinimumEigenOptimizer(algorithm).solve(QuadraticProgram)``, top samples by probability."""
+        """``MinimumEigenOptimizer(algorithm).solve(QuadraticProgram)``, top samples by
+        probability."""
         from qiskit_optimization.algorithms import MinimumEigenOptimizer
         from qiskit_optimization.utils import algorithm_globals
 
@@ -253,14 +257,15 @@ def _resolve_optimizer(optimizer: Any) -> tuple[str | None, Any]:
         if key not in OPTIMIZERS:
             raise ValueError(
                 f"Unknown optimizer {optimizer!r}. Use one of {', '.join(OPTIMIZERS)}, a "
-                "qiskit_optimization.optimizers.Optimizer instance, or a callable (fun, x0, ...) -> OptimizerResult."
+                "qiskit_optimization.optimizers.Optimizer instance, or a callable "
+                "(fun, x0, ...) -> OptimizerResult."
             )
         return key, None
     if callable(getattr(optimizer, "minimize", None)) or callable(optimizer):
         return None, optimizer
     raise ValueError(
-        f"optimizer must be a name ({', '.join(OPTIMIZERS)}), a qiskit_optimization Optimizer or a callable; "
-        f"got {type(optimizer).__name__}."
+        f"optimizer must be a name ({', '.join(OPTIMIZERS)}), a qiskit_optimization Optimizer or "
+        f"a callable; got {type(optimizer).__name__}."
     )
 
 
@@ -339,8 +344,9 @@ class _VariationalSolver(_GateSolver):
         if self.initial_point is not None:
             if len(self.initial_point) != len(params):
                 raise ValueError(
-                    f"initial_point has {len(self.initial_point)} values but the circuit has {len(params)} "
-                    "parameters; pass one value per parameter or initial_point=None."
+                    f"initial_point has {len(self.initial_point)} values but the circuit has "
+                    f"{len(params)} parameters; pass one value per parameter or "
+                    "initial_point=None."
                 )
             starts = [self.initial_point]
         else:
@@ -378,14 +384,16 @@ class _VariationalSolver(_GateSolver):
 
 
 class QAOASolver(_VariationalSolver):
-    """QAOA (Farhi et al. 2014) on a QUBO: ``reps`` cost/mixer layers, angles optimised classically.
+    """QAOA (Farhi et al. 2014) on a QUBO: ``reps`` cost/mixer layers, angles optimised
+    classically.
 
     Args:
         reps:
             QAOA depth ``p`` (>= 1).
         optimizer:
             ``"cobyla"`` (default), ``"nelder_mead"``, ``"spsa"`` (all from
-            ``qiskit_optimization.optimizers``), an ``Optimizer`` instance, or a callable minimiser.
+            ``qiskit_optimization.optimizers``), an ``Optimizer`` instance, or a callable
+            minimiser.
         maxiter:
             Optimiser iterations for a cold solve.
         warm_maxiter:
@@ -416,7 +424,8 @@ class QAOASolver(_VariationalSolver):
         cvar_alpha:
             Optimise CVaR_alpha (Barkoutsos et al. 2020) instead of the expectation.
         initial_point:
-            Angles ``[gamma_1..gamma_p, beta_1..beta_p]`` for a cold start (normalised Hamiltonian).
+            Angles ``[gamma_1..gamma_p, beta_1..beta_p]`` for a cold start (normalised
+            Hamiltonian).
         engine:
             ``"aer"`` (lean loop, default) or ``"qiskit_optimization"``
             (``MinimumEigenOptimizer(QAOA(...))``).
@@ -455,7 +464,8 @@ class QAOASolver(_VariationalSolver):
 
             if not isinstance(qaoa, SamplingVQE):
                 raise ValueError(
-                    f"qaoa must be a qiskit_optimization.minimum_eigensolvers.QAOA; got {type(qaoa).__name__}."
+                    "qaoa must be a qiskit_optimization.minimum_eigensolvers.QAOA; got "
+                    f"{type(qaoa).__name__}."
                 )
             engine = "qiskit_optimization"
         self.user_algorithm = qaoa
@@ -478,7 +488,10 @@ class QAOASolver(_VariationalSolver):
         )
 
     def __repr__(self) -> str:
-        return f"QAOASolver(reps={self.reps}, backend={self.backend.name!r}, max_qubits={self.max_qubits})"
+        return (
+            f"QAOASolver(reps={self.reps}, backend={self.backend.name!r}, "
+            f"max_qubits={self.max_qubits})"
+        )
 
     def _circuit(self, qubo: QUBO) -> tuple[Any, list[Any]]:
         from optuna_qnas.solvers._qiskit_variational import ising_scale
@@ -587,7 +600,8 @@ class VQESolver(_VariationalSolver):
 
             if not isinstance(vqe, SamplingVQE):
                 raise ValueError(
-                    f"vqe must be a qiskit_optimization.minimum_eigensolvers.SamplingVQE; got {type(vqe).__name__}."
+                    "vqe must be a qiskit_optimization.minimum_eigensolvers.SamplingVQE; got "
+                    f"{type(vqe).__name__}."
                 )
             engine = "qiskit_optimization"
         if ansatz is not None:
@@ -595,7 +609,8 @@ class VQESolver(_VariationalSolver):
 
             if not isinstance(ansatz, QuantumCircuit) or ansatz.num_parameters == 0:
                 raise ValueError(
-                    "ansatz must be a parameterised qiskit QuantumCircuit (or None for real_amplitudes)."
+                    "ansatz must be a parameterised qiskit QuantumCircuit (or None for "
+                    "real_amplitudes)."
                 )
         if entanglement not in _ENTANGLEMENTS:
             raise ValueError(
@@ -624,7 +639,10 @@ class VQESolver(_VariationalSolver):
         )
 
     def __repr__(self) -> str:
-        return f"VQESolver(reps={self.reps}, backend={self.backend.name!r}, max_qubits={self.max_qubits})"
+        return (
+            f"VQESolver(reps={self.reps}, backend={self.backend.name!r}, "
+            f"max_qubits={self.max_qubits})"
+        )
 
     def _circuit(self, qubo: QUBO) -> tuple[Any, list[Any]]:
         from optuna_qnas.solvers._qiskit_variational import ansatz_circuit
@@ -632,8 +650,9 @@ class VQESolver(_VariationalSolver):
         if self.user_ansatz is not None:
             if self.user_ansatz.num_qubits != qubo.num_variables:
                 raise ValueError(
-                    f"ansatz has {self.user_ansatz.num_qubits} qubits but the QUBO has {qubo.num_variables} "
-                    "variables; pass an ansatz of matching width (or ansatz=None)."
+                    f"ansatz has {self.user_ansatz.num_qubits} qubits but the QUBO has "
+                    f"{qubo.num_variables} variables; pass an ansatz of matching width (or "
+                    "ansatz=None)."
                 )
             return self.user_ansatz, list(self.user_ansatz.parameters)
         return ansatz_circuit(qubo.num_variables, self.reps, self.entanglement)
@@ -735,12 +754,16 @@ class GroverSolver(_GateSolver):
             self.max_qubits = 16
         if self._sub_width() < 1:
             raise ValueError(
-                f"max_qubits={self.max_qubits} leaves no key qubits next to {self.num_value_qubits} value qubits "
-                f"and the oracle qubit; use max_qubits >= {self.num_value_qubits + 2} or fewer num_value_qubits."
+                f"max_qubits={self.max_qubits} leaves no key qubits next to "
+                f"{self.num_value_qubits} value qubits and the oracle qubit; use max_qubits >= "
+                f"{self.num_value_qubits + 2} or fewer num_value_qubits."
             )
 
     def __repr__(self) -> str:
-        return f"GroverSolver(num_value_qubits={self.num_value_qubits}, backend={self.backend.name!r})"
+        return (
+            f"GroverSolver(num_value_qubits={self.num_value_qubits}, "
+            f"backend={self.backend.name!r})"
+        )
 
     def _sub_width(self) -> int:
         return self.max_qubits - self.num_value_qubits - 1
@@ -755,6 +778,7 @@ class GroverSolver(_GateSolver):
         return QUBO(np.round(lin * scale), np.round(quad * scale), 0.0), float(scale)
 
     def _solve_small(self, qubo: QUBO, num_samples: int, seed: int | None) -> SolverResult:
+        from qiskit_optimization.algorithms import GroverOptimizationResult
         from qiskit_optimization.algorithms import GroverOptimizer
         from qiskit_optimization.utils import algorithm_globals
 
@@ -776,6 +800,7 @@ class GroverSolver(_GateSolver):
                 "ignore", category=DeprecationWarning, message=r".*deprecated as of Qiskit 2\."
             )
             result = opt.solve(qubo_to_quadratic_program(int_qubo))
+        assert isinstance(result, GroverOptimizationResult)
         samples = sorted(result.samples or [], key=lambda s: -s.probability)[:num_samples]
         xs = np.array([s.x for s in samples] + [result.x], dtype=np.int8)
         info = {

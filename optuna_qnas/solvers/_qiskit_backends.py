@@ -6,17 +6,19 @@ light. A :class:`CircuitBackend` bundles what a solver needs to run circuits on 
 * ``"statevector"`` (default): exact probabilities of every basis state from
   ``AerSimulator(method="statevector")`` with ``save_probabilities``; the circuit is built from
   gates Aer executes natively (h, rz, rzz, rx), so there is nothing to transpile and no shot noise.
-* ``"shots"``: ``qiskit_aer.primitives.SamplerV2`` on the state-vector method, ``shots`` per circuit.
+* ``"shots"``: ``qiskit_aer.primitives.SamplerV2`` on the state-vector method, ``shots`` per
+  circuit.
 * ``"mps"``: the same sampler on the ``matrix_product_state`` method, for circuits wider than a
   state vector allows.
-* ``"noisy"`` / ``"noisy:FakeBrisbane"``: ``AerSimulator.from_backend`` of a qiskit-ibm-runtime fake
-  device (its coupling map, basis gates and calibrated noise), circuits transpiled by a preset
-  pass manager for that device.
+* ``"noisy"`` / ``"noisy:FakeBrisbane"``: ``AerSimulator.from_backend`` of a qiskit-ibm-runtime
+  fake device (its coupling map, basis gates and calibrated noise), circuits transpiled by a
+  preset pass manager for that device.
 * ``"ibm"`` / ``"ibm:<backend name>"``: qiskit-ibm-runtime's ``SamplerV2`` (the client-side
   ``qiskit_ibm_runtime.executor_sampler.SamplerV2`` where installed) on an IBM Quantum backend;
   needs a saved ``QiskitRuntimeService`` account or the ``QISKIT_IBM_TOKEN`` environment variable.
 * a ``BackendV2`` object (a real ``IBMBackend`` or a fake device): the same runtime ``SamplerV2``
-  path as ``"ibm"`` (a fake device runs it locally on Aer, which is how the hardware path is tested).
+  path as ``"ibm"`` (a fake device runs it locally on Aer, which is how the hardware path is
+  tested).
 * a ``BaseSamplerV2`` object: used as is, with the ``pass_manager`` you pass (if any).
 """
 
@@ -126,7 +128,8 @@ class CircuitBackend:
 
     @property
     def device(self) -> Any:
-        """The ``BackendV2`` behind the ``"noisy"`` and ``"ibm"`` kinds (``None`` for the others)."""
+        """The ``BackendV2`` behind the ``"noisy"`` and ``"ibm"`` kinds (``None`` for the
+        others)."""
         if self._device is None and self._device_name is not None:
             if self.kind == "noisy":
                 self._device = fake_device(self._device_name)
@@ -158,7 +161,8 @@ class CircuitBackend:
 
     @property
     def pass_manager(self) -> Any:
-        """Transpiles circuits for ``sampler`` (``None`` when the sampler takes Aer's native gates)."""
+        """Transpiles circuits for ``sampler`` (``None`` when the sampler takes Aer's native
+        gates)."""
         if self.kind == "custom":
             return self._user_pass_manager
         if self.kind not in ("noisy", "ibm"):
@@ -220,7 +224,7 @@ class CircuitBackend:
             seed_transpiler=None if seed is None else int(seed),
         )
 
-    # -- per-solve objects -------------------------------------------------------------------------
+    # -- per-solve objects ---------------------------------------------------------------------
 
     def _seeds_per_solve(self, seed: int | None) -> bool:
         """Whether a solve's seed makes its own sampler and transpiler: for every simulated
@@ -248,8 +252,8 @@ class CircuitBackend:
     def qiskit_optimization_sampler(self, seed: int | None) -> tuple[Any, Any]:
         """A ``(SamplerV2, pass_manager)`` pair for qiskit-optimization's algorithms.
 
-        qiskit-optimization's QAOA / SamplingVQE / GroverOptimizer take a sampler primitive; for the
-        exact kind this is Aer's ``SamplerV2`` on the state-vector method with ``shots`` shots.
+        qiskit-optimization's QAOA / SamplingVQE / GroverOptimizer take a sampler primitive; for
+        the exact kind this is Aer's ``SamplerV2`` on the state-vector method with ``shots`` shots.
         """
         if self.kind != "statevector":
             return self.sampler_for(seed), self.pass_manager_for(seed)
@@ -288,7 +292,8 @@ def _validate_shots(shots: Any) -> int:
 
 
 def fake_device(name: str) -> Any:
-    """A qiskit-ibm-runtime fake device by class name (``"FakeManilaV2"``, ``"FakeBrisbane"`` ...)."""
+    """A qiskit-ibm-runtime fake device by class name (``"FakeManilaV2"``, ``"FakeBrisbane"``
+    ...)."""
     from qiskit_ibm_runtime import fake_provider
 
     cls = getattr(fake_provider, name, None)
@@ -297,14 +302,15 @@ def fake_device(name: str) -> Any:
             n for n in dir(fake_provider) if n.startswith("Fake") and not n.endswith("Provider")
         )
         raise ValueError(
-            f"Unknown fake device {name!r}. Use one of qiskit_ibm_runtime.fake_provider's devices, e.g. "
-            f"{', '.join(available[:6])} ... (backend='noisy:FakeBrisbane')."
+            f"Unknown fake device {name!r}. Use one of qiskit_ibm_runtime.fake_provider's "
+            f"devices, e.g. {', '.join(available[:6])} ... (backend='noisy:FakeBrisbane')."
         )
     return cls()
 
 
 def ibm_credentials_configured() -> bool:
-    """True if ``QISKIT_IBM_TOKEN`` is set or a ``QiskitRuntimeService`` account is saved on disk."""
+    """True if ``QISKIT_IBM_TOKEN`` is set or a ``QiskitRuntimeService`` account is saved on
+    disk."""
     if os.environ.get("QISKIT_IBM_TOKEN"):
         return True
     try:
@@ -333,8 +339,9 @@ def resolve_backend(
 
         if not isinstance(sampler, BaseSamplerV2):
             raise ValueError(
-                "sampler must be a qiskit BaseSamplerV2 primitive (qiskit_aer.primitives.SamplerV2, "
-                f"qiskit_ibm_runtime.SamplerV2 ...); got {type(sampler).__name__}."
+                "sampler must be a qiskit BaseSamplerV2 primitive "
+                "(qiskit_aer.primitives.SamplerV2, qiskit_ibm_runtime.SamplerV2 ...); got "
+                f"{type(sampler).__name__}."
             )
         return CircuitBackend(
             "custom",
@@ -410,7 +417,8 @@ def resolve_backend(
 
 
 def _connect_ibm(name: str | None) -> Any:
-    """Open the IBM Quantum service and pick a backend; any failure is one error without its text."""
+    """Open the IBM Quantum service and pick a backend; any failure is one error without its
+    text."""
     try:
         from qiskit_ibm_runtime import QiskitRuntimeService
 

@@ -8,7 +8,8 @@ sub-solutions into the incumbent, and accept an improvement. Without improvement
 on by half its width along the ranking, so successive rounds cover every variable; with one the
 ranking is recomputed around the new incumbent.
 
-Numpy only, apart from the incumbent's annealer (dwave-samplers, a core dependency, imported lazily).
+Numpy only, apart from the incumbent's annealer (dwave-samplers, a core dependency, imported
+lazily).
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from optuna_qnas.solvers._base import SolverResult
 
 
 def flip_gains(qubo: QUBO, x: np.ndarray) -> np.ndarray:
-    """Energy change of flipping each bit of ``x`` (shape (n,)); negative means the flip improves."""
+    """Energy change of flipping each bit of ``x`` (shape (n,)); negative means the flip
+    improves."""
     xf = np.asarray(x, dtype=float)
     sym = qubo.quadratic + qubo.quadratic.T
     field = qubo.linear + sym @ xf
@@ -67,7 +69,8 @@ def decomposed_solve(
         seed:
             Seeds the incumbent's annealer and each sub-solve.
         max_rounds:
-            Sub-solves at most; default ``ceil(n / width) + 1`` (every variable offered at least once).
+            Sub-solves at most; default ``ceil(n / width) + 1`` (every variable offered at least
+            once).
         incumbent_reads:
             Annealing reads for the starting incumbent.
     """

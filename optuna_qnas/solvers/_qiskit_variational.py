@@ -6,7 +6,8 @@ simulation (transpiling, converting every sampled state through a ``SparsePauliO
 less around them:
 
 * The QUBO's energy of every basis state is computed once per solve (``2^n`` floats, numpy); an
-  exact evaluation is then one Aer state-vector run with ``save_probabilities`` and one dot product.
+  exact evaluation is then one Aer state-vector run with ``save_probabilities`` and one dot
+  product.
 * Circuits use gates Aer executes natively (h, rz, rzz, rx, ry, cx): no transpilation for Aer;
   for a device (noisy simulator, IBM backend) the parameterised circuit is transpiled once per
   solve and only parameter values travel with each evaluation.
@@ -47,7 +48,8 @@ def qubo_to_ising(qubo: QUBO) -> tuple[np.ndarray, np.ndarray, float]:
 
 
 def diagonal_energies(qubo: QUBO) -> np.ndarray:
-    """Energy of every basis state, shape ``(2^n,)``; bit ``i`` of the index is ``x_i`` (qubit ``i``).
+    """Energy of every basis state, shape ``(2^n,)``; bit ``i`` of the index is ``x_i`` (qubit
+    ``i``).
 
     Built by doubling: adding variable ``k`` appends ``E + linear[k] + sum_{i<k} Q[i,k] x_i``, so
     the cost is ``O(2^n)`` vector operations, not ``O(2^n n^2)``.
@@ -63,13 +65,15 @@ def diagonal_energies(qubo: QUBO) -> np.ndarray:
 
 
 def index_to_bits(idx: np.ndarray, n: int) -> np.ndarray:
-    """Basis-state indices (m,) -> bitstrings (m, n) int8, bit ``i`` of the index in column ``i``."""
+    """Basis-state indices (m,) -> bitstrings (m, n) int8, bit ``i`` of the index in column
+    ``i``."""
     idx = np.asarray(idx, dtype=np.int64)
     return ((idx[:, None] >> np.arange(n)[None, :]) & 1).astype(np.int8)
 
 
 def cvar(values: np.ndarray, probs: np.ndarray, alpha: float | None) -> float:
-    """Expectation (``alpha`` None or 1) or CVaR_alpha (mean of the lowest ``alpha`` probability mass)."""
+    """Expectation (``alpha`` None or 1) or CVaR_alpha (mean of the lowest ``alpha`` probability
+    mass)."""
     if alpha is None or alpha >= 1.0:
         return float(np.dot(probs, values) / max(probs.sum(), 1e-300))
     order = np.argsort(values, kind="stable")
@@ -86,7 +90,8 @@ def linear_ramp(reps: int, delta: float) -> np.ndarray:
 
 
 def ising_scale(h: np.ndarray, j: np.ndarray) -> float:
-    """Root-mean-square local field: ``sqrt((sum h^2 + sum J^2) / n)`` (1 if the QUBO is constant)."""
+    """Root-mean-square local field: ``sqrt((sum h^2 + sum J^2) / n)`` (1 if the QUBO is
+    constant)."""
     n = max(len(h), 1)
     s = float(np.sqrt((np.sum(h**2) + np.sum(j**2)) / n))
     return s if s > 0 else 1.0
@@ -127,7 +132,8 @@ def qaoa_circuit(h: np.ndarray, j: np.ndarray, reps: int, scale: float) -> tuple
 def ansatz_circuit(
     num_qubits: int, reps: int, entanglement: str = "linear"
 ) -> tuple[Any, list[Any]]:
-    """Hardware-efficient real ansatz (``qiskit.circuit.library.real_amplitudes``) starting in |+>^n.
+    """Hardware-efficient real ansatz (``qiskit.circuit.library.real_amplitudes``) starting in
+    |+>^n.
 
     The leading Hadamards make the all-zero parameter point the uniform superposition, so a VQE
     starts unbiased.
@@ -196,7 +202,8 @@ class _Evaluator:
             if pass_manager is not None:
                 circ = pass_manager.run(circ)
             self.sampler_circuit: QuantumCircuit = circ
-            # Parameter order of the (possibly transpiled) circuit is alphabetical; map ours onto it.
+            # Parameter order of the (possibly transpiled) circuit is alphabetical; map ours
+            # onto it.
             names = [p.name for p in params]
             self.order = [names.index(p.name) for p in circ.parameters]
             self.creg = circ.cregs[0].name if circ.cregs else "meas"
@@ -284,7 +291,8 @@ def optimise(
     assert ev.best is not None
     best_value, best_theta, (idx, probs) = ev.best
     if not backend.exact:
-        # The optimiser's estimates are noisy: sample the final point once more for the distribution.
+        # The optimiser's estimates are noisy: sample the final point once more for the
+        # distribution.
         idx, probs, _ = ev.distribution(best_theta)
     k = min(num_samples, len(idx))
     top = idx[np.argsort(-probs, kind="stable")[:k]]

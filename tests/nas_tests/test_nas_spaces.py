@@ -73,6 +73,7 @@ def test_ordinal_view_decodes_to_the_same_architectures(make_space) -> None:
             if name in ("mlp_depth", "tcn_blocks"):
                 ordinal_params[name] = value  # integer ranges are suggest_int in that view
             else:
+                assert isinstance(dist, optuna.distributions.CategoricalDistribution)
                 ordinal_params[name] = dist.choices.index(value)
         assert ord_space.suggest(optuna.trial.FixedTrial(ordinal_params)) == config
         study.tell(trial, 0.0)
@@ -120,7 +121,9 @@ def test_tcn_is_causal() -> None:
     x = torch.randn(1, 2, 40)
     y = x.clone()
     y[..., -5:] += 10.0  # change only the last five steps
-    ha, hb = net.blocks(x), net.blocks(y)
+    blocks = net.blocks
+    assert isinstance(blocks, torch.nn.Module)
+    ha, hb = blocks(x), blocks(y)
     torch.testing.assert_close(ha[..., :-5], hb[..., :-5])
     assert not torch.allclose(ha[..., -5:], hb[..., -5:])
 
@@ -157,7 +160,7 @@ def test_mlp_static_and_conditional_spaces() -> None:
         (lambda: TCNSpace(num_blocks=(4, 2)), "impossible"),
         (lambda: TCNSpace(kernel_sizes=(0,)), ">= 1"),
         (lambda: CellCNNSpace(ops=("nor_conv_5x5",)), "valid choices"),
-        (lambda: CellCNNSpace(channels=(8.5,)), "integers"),
+        (lambda: CellCNNSpace(channels=(8.5,)), "integers"),  # type: ignore[arg-type]
         (lambda: CellCNNSpace(num_stages=0), ">= 1"),
         (lambda: CellCNNSpace(ops=()), "at least one"),
     ],

@@ -54,9 +54,9 @@ def test_mock_qpu_embedding_path_records_statistics() -> None:
     from dwave.system import EmbeddingComposite
     from dwave.system.testing import MockDWaveSampler
 
-    # RESEARCH.md pitfall 6: the default Chimera mock cannot embed a dense 30-variable QUBO; a
-    # Pegasus P16 mock can. Its inner solver is steepest descent: this tests the interface, the
-    # minor-embedding and the chain statistics, not solution quality.
+    # The default Chimera mock cannot embed a dense 30-variable QUBO; a Pegasus P16 mock can. Its
+    # inner solver is steepest descent: this tests the interface, the minor-embedding and the
+    # chain statistics, not solution quality.
     mock = MockDWaveSampler(topology_type="pegasus", topology_shape=[16])
     solver = DimodSolver(EmbeddingComposite(mock), num_reads=20)
     q = _random_qubo(30, 4)
@@ -96,12 +96,12 @@ def test_cloud_connection_errors_never_echo_the_token(monkeypatch: pytest.Monkey
     "call, match",
     [
         (lambda: make_solver("annealing-ish"), "Unknown solver"),
-        (lambda: make_solver(3), "preset name"),
+        (lambda: make_solver(3), "preset name"),  # type: ignore[arg-type]
         (lambda: make_solver("sa", num_reads=0), "num_reads"),
         (lambda: DimodSolver(object()), "dimod.Sampler"),
     ],
 )
-def test_bad_input(call, match: str) -> None:  # type: ignore[no-untyped-def]
+def test_bad_input(call, match: str) -> None:
     with pytest.raises(ValueError, match=match):
         call()
 

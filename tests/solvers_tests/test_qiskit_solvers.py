@@ -24,12 +24,12 @@ def random_qubo(n: int, seed: int) -> QUBO:
     return QUBO.from_dense(rng.normal(size=(n, n)), offset=float(rng.normal()))
 
 
-def found_optimum(qubo: QUBO, result) -> bool:  # type: ignore[no-untyped-def]
+def found_optimum(qubo: QUBO, result) -> bool:
     _, energies = qubo.brute_force()
     return bool(np.isclose(result.energies.min(), energies.min()))
 
 
-def assert_valid_result(qubo: QUBO, result, k: int) -> None:  # type: ignore[no-untyped-def]
+def assert_valid_result(qubo: QUBO, result, k: int) -> None:
     n = qubo.num_variables
     assert result.samples.dtype == np.int8
     assert result.samples.shape[1] == n and 1 <= result.samples.shape[0] <= k
@@ -39,7 +39,7 @@ def assert_valid_result(qubo: QUBO, result, k: int) -> None:  # type: ignore[no-
     assert np.all(np.diff(result.energies) >= 0)  # lowest first
 
 
-# ----- correctness: the exact optimum is among the top samples in most seeded cases -------------
+# ----- correctness: the exact optimum is among the top samples in most seeded cases --------------
 
 
 def test_qaoa_statevector_finds_optimum_in_most_cases() -> None:
@@ -99,7 +99,7 @@ def test_grover_finds_optimum_in_most_cases() -> None:
     assert hits >= 5, f"Grover adaptive search found the optimum in {hits}/{len(cases)} cases"
 
 
-# ----- backends ---------------------------------------------------------------------------------
+# ----- backends ----------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("backend", ["shots", "mps"])
@@ -159,7 +159,7 @@ def test_hardware_path_offline_with_fake_backend() -> None:
 
 
 @pytest.fixture
-def no_saved_ibm_account(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+def no_saved_ibm_account(tmp_path, monkeypatch):
     """Point qiskit-ibm-runtime at an empty account file and clear the token variables."""
     from qiskit_ibm_runtime.accounts import management
 
@@ -170,12 +170,12 @@ def no_saved_ibm_account(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
         monkeypatch.delenv(var, raising=False)
 
 
-def test_ibm_without_credentials_is_a_clear_error(no_saved_ibm_account) -> None:  # type: ignore[no-untyped-def]
+def test_ibm_without_credentials_is_a_clear_error(no_saved_ibm_account) -> None:
     with pytest.raises(ValueError, match="QISKIT_IBM_TOKEN.*save_account"):
         QAOASolver(backend="ibm")
 
 
-def test_ibm_token_never_leaks(no_saved_ibm_account, monkeypatch, caplog, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_ibm_token_never_leaks(no_saved_ibm_account, monkeypatch, caplog, capsys) -> None:
     import logging
 
     secret = "fake-token-do-not-print-7f3a9c"
@@ -214,7 +214,7 @@ def test_user_primitive_and_algorithms() -> None:
     assert_valid_result(qubo, res, 4)
 
 
-# ----- scale: decomposition and width checks ------------------------------------------------------
+# ----- scale: decomposition and width checks -----------------------------------------------------
 
 
 def test_sixty_bit_qubo_is_decomposed() -> None:
@@ -269,7 +269,7 @@ def test_max_qubits_guards_memory_and_device() -> None:
         GroverSolver(num_value_qubits=8, max_qubits=9)
 
 
-# ----- warm start ---------------------------------------------------------------------------------
+# ----- warm start --------------------------------------------------------------------------------
 
 
 def test_warm_start_reuses_angles_and_cuts_evaluations() -> None:
@@ -288,7 +288,7 @@ def test_warm_start_reuses_angles_and_cuts_evaluations() -> None:
     assert off.solve(nudged, 8, seed=1).info["warm_started"] is False
 
 
-# ----- validation ---------------------------------------------------------------------------------
+# ----- validation --------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -312,7 +312,7 @@ def test_warm_start_reuses_angles_and_cuts_evaluations() -> None:
         (dict(qaoa="QAOA"), "qaoa must be a qiskit_optimization"),
     ],
 )
-def test_bad_qaoa_arguments(kwargs, match) -> None:  # type: ignore[no-untyped-def]
+def test_bad_qaoa_arguments(kwargs, match) -> None:
     with pytest.raises(ValueError, match=match):
         QAOASolver(**kwargs)
 
@@ -330,7 +330,7 @@ def test_bad_vqe_and_grover_arguments() -> None:
         QAOASolver(reps=2, initial_point=[0.1, 0.2, 0.3]).solve(random_qubo(3, 0), 2)
 
 
-# ----- helpers ------------------------------------------------------------------------------------
+# ----- helpers -----------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("n", [1, 5, 9])
@@ -376,7 +376,8 @@ def test_importing_the_package_does_not_import_qiskit() -> None:
     code = (
         "import sys, optuna_qnas, optuna_qnas.solvers, optuna_qnas.solvers._qiskit, "
         "optuna_qnas.samplers._gate\n"
-        "bad = [m for m in sys.modules if m.split('.')[0] in ('qiskit', 'qiskit_aer', 'qiskit_optimization')]\n"
+        "bad = [m for m in sys.modules\n"
+        "       if m.split('.')[0] in ('qiskit', 'qiskit_aer', 'qiskit_optimization')]\n"
         "assert not bad, bad\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
@@ -415,7 +416,7 @@ def test_aer_circuit_matches_a_numpy_state_vector() -> None:
 @pytest.mark.parametrize(
     "make", [lambda: QAOASolver(reps=1), lambda: VQESolver(), lambda: GroverSolver()]
 )
-def test_constant_qubo_returns_valid_samples_without_a_circuit(make) -> None:  # type: ignore[no-untyped-def]
+def test_constant_qubo_returns_valid_samples_without_a_circuit(make) -> None:
     # The posterior mean of a model fitted to a constant objective is a constant QUBO: a QAOA
     # cost layer would have no parameter to bind. Every assignment is a minimum.
     qubo = QUBO(np.zeros(5), np.zeros((5, 5)), 2.5)

@@ -1,4 +1,4 @@
-"""A tiny real LightningModule on scikit-learn's digits and a quiet Trainer, for the callback tests."""
+"""A tiny real LightningModule on scikit-learn's digits and a quiet Trainer (callback tests)."""
 
 from __future__ import annotations
 

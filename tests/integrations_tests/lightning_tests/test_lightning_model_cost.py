@@ -6,9 +6,11 @@ import math
 import os
 import subprocess
 import sys
+from typing import Any
 
 from _lightning_helpers import DigitsMLP
 from _lightning_helpers import make_trainer
+import lightning.pytorch as pl
 import optuna
 from optuna_qnas.integrations.lightning import COST_ATTRS
 from optuna_qnas.integrations.lightning import count_flops
@@ -22,6 +24,8 @@ from optuna_qnas.integrations.lightning import record_model_cost
 import pytest
 import torch
 from torch import nn
+import torch.nn.functional as F
+from torch.utils.data import DataLoader
 
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -135,12 +139,63 @@ def test_budget_errors_name_the_fix() -> None:
         record_model_cost(trial, cost, budgets={"latency_ms": 1.0})
 
 
-def test_missing_example_input_raises(digits_loaders) -> None:
-    model = DigitsMLP()
-    model.example_input_array = None
-    trainer = make_trainer([ModelCostCallback()], max_epochs=1)
-    with pytest.raises(ValueError, match="example_input"):
+class _PlainDigits(pl.LightningModule):
+    """An ordinary LightningModule: no example_input_array, nothing added for the callback."""
+
+    def __init__(self, *, call_forward: bool = True) -> None:
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(64, 16), nn.ReLU(), nn.Linear(16, 10))
+        self.call_forward = call_forward
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)
+
+    def training_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
+        x, y = batch
+        logits = self(x) if self.call_forward else self.net(x)
+        return F.cross_entropy(logits, y)
+
+    def validation_step(self, batch: Any, batch_idx: int) -> None:
+        x, y = batch
+        self.log("val_acc", (self(x).argmax(-1) == y).float().mean())
+
+    def configure_optimizers(self) -> torch.optim.Optimizer:
+        return torch.optim.Adam(self.parameters(), lr=1e-2)
+
+
+@pytest.mark.parametrize("call_forward", [True, False])
+def test_a_plain_module_is_measured_on_its_first_batch(digits_loaders, call_forward) -> None:
+    study = optuna.create_study(direction="maximize")
+
+    def objective(trial: optuna.Trial) -> float:
+        trainer = make_trainer(
+            [ModelCostCallback(trial, repeats=3), PruningCallback(trial, "val_acc")], max_epochs=1
+        )
+        model = _PlainDigits(call_forward=call_forward)
+        assert model.example_input_array is None
         trainer.fit(model, *digits_loaders)
+        assert not model._forward_pre_hooks  # the capturing hook is gone
+        return float(trainer.callback_metrics["val_acc"])
+
+    study.optimize(objective, n_trials=1)
+    trial = study.trials[0]
+    assert trial.state == optuna.trial.TrialState.COMPLETE
+    attrs = trial.user_attrs
+    assert attrs["n_params"] == 64 * 16 + 16 + 16 * 10 + 10
+    assert attrs["flops_per_sample"] == 2 * (64 * 16 + 16 * 10)  # one digit, not a batch
+    assert attrs["latency_ms"] > 0 and attrs["peak_memory_bytes"] >= 4 * attrs["n_params"]
+
+
+def test_no_usable_input_names_the_fix(digits_loaders) -> None:
+    class DictBatches(_PlainDigits):
+        def training_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
+            return F.cross_entropy(self.net(batch["x"]), batch["y"])
+
+    train, _ = digits_loaders
+    dict_batches = [{"x": x, "y": y} for x, y in train]
+    trainer = make_trainer([ModelCostCallback()], max_epochs=1, limit_val_batches=0)
+    with pytest.raises(ValueError, match="example_input"):
+        trainer.fit(DictBatches(), DataLoader(dict_batches, batch_size=None))
 
 
 def test_without_trial_it_only_measures(digits_loaders) -> None:

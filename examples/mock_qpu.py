@@ -30,8 +30,8 @@ def objective(trial: optuna.Trial) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--quick", action="store_true")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="7 trials instead of 25 (CI)")
     args = parser.parse_args()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     qpu = EmbeddingComposite(MockDWaveSampler(topology_type="pegasus", topology_shape=[6]))

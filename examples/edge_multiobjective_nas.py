@@ -87,7 +87,7 @@ def main() -> None:
     for seed in range(n_seeds):
         studies = {}
         for name, (sampler, ordinal) in make_samplers(seed, startup).items():
-            study = optuna.create_study(directions=EDGE_DIRECTIONS, sampler=sampler)
+            study = optuna.create_study(directions=list(EDGE_DIRECTIONS), sampler=sampler)
             study.optimize(
                 make_edge_objective(
                     seed,

@@ -38,7 +38,7 @@ def main() -> None:
 
     n_trials = args.trials or (4 if args.quick else 30)
     startup = 2 if args.quick else 10
-    samplers = {
+    samplers: dict[str, optuna.samplers.BaseSampler] = {
         "quantum-annealing": QuantumAnnealingSampler(seed=args.seed, n_startup_trials=startup)
     }
     if not args.quick:

@@ -33,7 +33,9 @@ def main() -> None:
 
     n_trials = args.trials or (4 if args.quick else 30)
     startup = 2 if args.quick else 10
-    runs = {"tpe": (optuna.samplers.TPESampler(seed=args.seed, n_startup_trials=startup), False)}
+    runs: dict[str, tuple[optuna.samplers.BaseSampler, bool]] = {
+        "tpe": (optuna.samplers.TPESampler(seed=args.seed, n_startup_trials=startup), False)
+    }
     if not args.quick:
         cmaes = optuna.samplers.CmaEsSampler(
             seed=args.seed, n_startup_trials=startup, warn_independent_sampling=False

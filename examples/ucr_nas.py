@@ -37,7 +37,7 @@ def main() -> None:
 
     n_trials = args.trials or (3 if args.quick else 25)
     startup = 2 if args.quick else 8
-    samplers = {
+    samplers: dict[str, optuna.samplers.BaseSampler] = {
         "quantum-annealing": QuantumAnnealingSampler(seed=args.seed, n_startup_trials=startup)
     }
     if not args.quick:

@@ -23,7 +23,8 @@ def test_qaoa_example_quick_mode() -> None:
     assert out.returncode == 0, out.stderr[-2000:]
     for name in ("QAOA", "VQE", "Grover"):
         m = re.search(
-            rf"^{name}\s+best val_acc ([0-9.]+) after 14 trials.*?([0-9.]+) s and (\d+) circuit evaluations",
+            rf"^{name}\s+best val_acc ([0-9.]+) after 14 trials"
+            r".*?([0-9.]+) s and (\d+) circuit evaluations",
             out.stdout,
             re.M,
         )

@@ -5,14 +5,15 @@ as ``optuna_qnas.integrations``; ``[tool.setuptools.packages.find]`` cannot map 
 different package name, so the list is built here.
 """
 
+from setuptools import find_namespace_packages
 from setuptools import find_packages
 from setuptools import setup
 
 
 packages = find_packages(include=["optuna_qnas", "optuna_qnas.*"])
-packages += [
-    "optuna_qnas." + name for name in find_packages(include=["integrations", "integrations.*"])
-]
+# Namespace packages too: the OptunaHub package folders have no __init__.py above them.
+integrations = find_namespace_packages(include=["integrations", "integrations.*"])
+packages += ["optuna_qnas." + name for name in integrations]
 setup(
     packages=packages,
     package_dir={"optuna_qnas.integrations": "integrations"},

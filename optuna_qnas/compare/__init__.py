@@ -4,12 +4,12 @@ scipy, pandas and matplotlib are imported only when statistics, tables or plots 
 so that worker processes start quickly.
 """
 
+from optuna_qnas.compare._problems import import_objective
+from optuna_qnas.compare._problems import resolve_problem
 from optuna_qnas.compare._result import ComparisonResult
 from optuna_qnas.compare._result import load_comparison
 from optuna_qnas.compare._result import RunResult
 from optuna_qnas.compare._runner import compare_samplers
-from optuna_qnas.compare._runner import import_objective
-from optuna_qnas.compare._runner import resolve_problem
 from optuna_qnas.compare._samplers import DEFAULT_SAMPLERS
 from optuna_qnas.compare._samplers import resolve_samplers
 from optuna_qnas.compare._samplers import SAMPLERS

@@ -16,9 +16,9 @@ import pytest
 
 from optuna_qnas.compare import compare_samplers
 from optuna_qnas.compare import load_comparison
-from optuna_qnas.compare._runner import resume_seed
 from optuna_qnas.compare._storage import INTERRUPTED_ATTR
 from optuna_qnas.compare._storage import SEGMENTS_ATTR
+from optuna_qnas.compare._task import resume_seed
 
 
 REPO = Path(__file__).resolve().parents[2]

@@ -190,8 +190,12 @@ class _Evaluator:
         self.best_measured: tuple[float, np.ndarray] | None = None
         if backend.exact:
             self.energies = diagonal_energies(qubo)
+            from qiskit_aer.library import SaveProbabilities
+
             circ = circuit.copy()
-            circ.save_probabilities()
+            # The instruction itself: circ.save_probabilities() exists only once qiskit_aer has
+            # been imported somewhere, which a fresh process may not have done yet.
+            circ.append(SaveProbabilities(circ.num_qubits), circ.qubits)
             self.exact_circuit = circ
         else:
             from qiskit import QuantumCircuit

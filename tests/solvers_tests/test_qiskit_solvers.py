@@ -424,3 +424,24 @@ def test_constant_qubo_returns_valid_samples_without_a_circuit(make) -> None:
     assert_valid_result(qubo, result, 4)
     assert result.info["constant_qubo"] is True
     np.testing.assert_allclose(result.energies, 2.5)
+
+
+def test_the_exact_qaoa_path_works_in_a_fresh_process() -> None:
+    # The exact (state-vector) path must not rely on qiskit_aer having been imported earlier
+    # by something else in the process: a user's first solve runs in a fresh interpreter.
+    import subprocess
+    import sys
+
+    code = (
+        "import numpy as np\n"
+        "from optuna_qnas import QUBO\n"
+        "from optuna_qnas.solvers import QAOASolver\n"
+        "q = QUBO(np.array([1.0, -2.0, 0.5]), np.triu(np.ones((3, 3)), 1) * 0.3)\n"
+        "r = QAOASolver(reps=1, maxiter=5).solve(q, 2, seed=0)\n"
+        "print(r.samples.shape[1])\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.strip() == "3"

@@ -21,6 +21,7 @@ import sys
 import time
 
 import optuna
+from optuna.study import StudyDirection
 
 from optuna_qnas import QuantumAnnealingSampler
 from optuna_qnas.problems import get_problem
@@ -32,8 +33,9 @@ def record(seeds: list[int], trials: int, problem: str) -> dict[str, list[dict[s
     out: dict[str, list[dict[str, object]]] = {}
     for seed in seeds:
         start = time.process_time()
+        directions = [StudyDirection[d.upper()] for d in prob.directions]
         study = optuna.create_study(
-            directions=list(prob.directions), sampler=QuantumAnnealingSampler(seed=seed)
+            directions=directions, sampler=QuantumAnnealingSampler(seed=seed)
         )
         study.optimize(prob.make_objective(seed), n_trials=trials)
         out[str(seed)] = [t.params for t in study.trials]
@@ -64,8 +66,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"seed {seed}: not in {args.compare}")
             same = False
             continue
+        # A shorter run is compared with the start of a longer recording.
         diff = next((i for i, (a, b) in enumerate(zip(old, params)) if a != b), None)
-        if diff is None and len(old) == len(params):
+        if diff is None and len(old) >= len(params):
             print(f"seed {seed}: all {len(params)} proposals identical")
         else:
             same = False

@@ -35,7 +35,7 @@ class SolverResult:
     def from_samples(
         cls, qubo: QUBO, samples: np.ndarray, k: int, info: dict[str, Any] | None = None
     ) -> SolverResult:
-        """Deduplicate ``samples`` (shape (m, n)), re-score them with ``qubo``, keep the ``k`` lowest."""
+        """Distinct rows of ``samples`` (shape (m, n)) scored by ``qubo``, the ``k`` lowest."""
         xs = np.asarray(samples, dtype=np.int8).reshape(-1, qubo.num_variables)
         if xs.shape[0] == 0:
             return cls(xs, np.zeros(0), dict(info or {}))

@@ -13,10 +13,10 @@ import torch
 
 from optuna_qnas import QuantumAnnealingSampler
 from optuna_qnas.nas import CellCNNSpace
+from optuna_qnas.problems._lightning_data import load_digits_arrays
+from optuna_qnas.problems._lightning_data import load_ucr_arrays
 from optuna_qnas.problems._lightning_tasks import bundled_ucr_datasets
 from optuna_qnas.problems._lightning_tasks import format_summary_table
-from optuna_qnas.problems._lightning_tasks import load_digits_arrays
-from optuna_qnas.problems._lightning_tasks import load_ucr_arrays
 from optuna_qnas.problems._lightning_tasks import make_array_objective
 from optuna_qnas.problems._lightning_tasks import make_digits_objective
 from optuna_qnas.problems._lightning_tasks import make_ucr_objective
@@ -277,7 +277,7 @@ def test_ucr_study_with_our_sampler(no_network) -> None:
 
 
 def test_text_task_from_the_bundled_vader_lexicon(no_network) -> None:
-    from optuna_qnas.problems._lightning_tasks import load_vader_lexicon_arrays
+    from optuna_qnas.problems._lightning_data import load_vader_lexicon_arrays
     from optuna_qnas.problems._lightning_tasks import make_text_objective
 
     X_tr, y_tr, X_va, y_va = load_vader_lexicon_arrays(0)

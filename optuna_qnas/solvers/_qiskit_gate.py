@@ -11,6 +11,7 @@ qiskit is imported lazily, inside the methods that need it.
 
 from __future__ import annotations
 
+import abc
 import math
 import os
 import time
@@ -18,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from optuna_qnas._checks import check_int
 from optuna_qnas._qubo import QUBO
 from optuna_qnas.solvers._base import SolverResult
 
@@ -55,13 +57,7 @@ def statevector_qubit_limit() -> int:
     return int(math.floor(math.log2(_memory_bytes() / 2 / _BYTES_PER_AMPLITUDE)))
 
 
-def _check_positive_int(name: str, value: Any, minimum: int = 1, hint: str = "") -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}{hint}; got {value!r}.")
-    return int(value)
-
-
-class _GateSolver:
+class _GateSolver(abc.ABC):
     """Shared plumbing: backend, qubit budget, decomposition, warm start, validation."""
 
     _name = "gate"
@@ -86,7 +82,7 @@ class _GateSolver:
         if engine not in _ENGINES:
             raise ValueError(f"engine must be one of {', '.join(_ENGINES)}; got {engine!r}.")
         if max_rounds is not None:
-            _check_positive_int("max_rounds", max_rounds)
+            check_int("max_rounds", max_rounds)
         if not isinstance(decompose, bool):
             raise ValueError(f"decompose must be True or False; got {decompose!r}.")
         self.engine = engine
@@ -106,9 +102,7 @@ class _GateSolver:
             if limit is not None:
                 max_qubits = min(max_qubits, limit)
         else:
-            _check_positive_int(
-                "max_qubits", max_qubits, hint=" (the widest circuit to simulate or run)"
-            )
+            check_int("max_qubits", max_qubits, hint=" (the widest circuit to simulate or run)")
             if limit is not None and max_qubits > limit:
                 raise ValueError(
                     f"max_qubits={max_qubits} exceeds the {limit} qubits of "
@@ -147,7 +141,7 @@ class _GateSolver:
     def solve(self, qubo: QUBO, num_samples: int, seed: int | None = None) -> SolverResult:
         from optuna_qnas.solvers._qiskit_decompose import decomposed_solve
 
-        _check_positive_int("num_samples", num_samples)
+        check_int("num_samples", num_samples)
         n = qubo.num_variables
         start = time.perf_counter()
         cpu_start = time.process_time()
@@ -199,8 +193,9 @@ class _GateSolver:
         )
         return res
 
+    @abc.abstractmethod
     def _solve_small(self, qubo: QUBO, num_samples: int, seed: int | None) -> SolverResult:
-        raise NotImplementedError
+        """One solve of a QUBO that fits the qubit budget (each solver's own algorithm)."""
 
     # -- qiskit-optimization engine --------------------------------------------------------------
 

@@ -8,9 +8,9 @@ import warnings
 
 import numpy as np
 
+from optuna_qnas._checks import check_int
 from optuna_qnas._qubo import QUBO
 from optuna_qnas.solvers._base import SolverResult
-from optuna_qnas.solvers._qiskit_gate import _check_positive_int
 from optuna_qnas.solvers._qiskit_gate import _GateSolver
 from optuna_qnas.solvers._qiskit_gate import qubo_to_quadratic_program
 
@@ -54,10 +54,8 @@ class GroverSolver(_GateSolver):
         decompose: bool = True,
         max_rounds: int | None = None,
     ) -> None:
-        self.num_value_qubits = _check_positive_int(
-            "num_value_qubits", num_value_qubits, minimum=3
-        )
-        self.num_iterations = _check_positive_int("num_iterations", num_iterations)
+        self.num_value_qubits = check_int("num_value_qubits", num_value_qubits, minimum=3)
+        self.num_iterations = check_int("num_iterations", num_iterations)
         super().__init__(
             backend=backend,
             shots=shots,

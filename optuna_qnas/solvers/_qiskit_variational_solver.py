@@ -8,13 +8,14 @@ algorithm each subclass builds.
 
 from __future__ import annotations
 
+import abc
 from typing import Any
 
 import numpy as np
 
+from optuna_qnas._checks import check_int
 from optuna_qnas._qubo import QUBO
 from optuna_qnas.solvers._base import SolverResult
-from optuna_qnas.solvers._qiskit_gate import _check_positive_int
 from optuna_qnas.solvers._qiskit_gate import _GateSolver
 
 
@@ -55,14 +56,12 @@ class _VariationalSolver(_GateSolver):
         initial_point: Any,
         **kwargs: Any,
     ) -> None:
-        self.reps = _check_positive_int("reps", reps, hint=" (circuit layers; 1-3 are typical)")
-        self.maxiter = _check_positive_int(
-            "maxiter", maxiter, hint=" (optimiser iterations per solve)"
-        )
+        self.reps = check_int("reps", reps, hint=" (circuit layers; 1-3 are typical)")
+        self.maxiter = check_int("maxiter", maxiter, hint=" (optimiser iterations per solve)")
         self.warm_maxiter = (
             max(1, maxiter // 3)
             if warm_maxiter is None
-            else _check_positive_int("warm_maxiter", warm_maxiter)
+            else check_int("warm_maxiter", warm_maxiter)
         )
         self._optimizer_name, self._optimizer_obj = _resolve_optimizer(optimizer)
         if cvar_alpha is not None and not (
@@ -90,11 +89,13 @@ class _VariationalSolver(_GateSolver):
             step=self._warm_step if warm else self._cold_step,
         )
 
+    @abc.abstractmethod
     def _circuit(self, qubo: QUBO) -> tuple[Any, list[Any]]:
-        raise NotImplementedError
+        """The parametrised circuit for ``qubo`` and its parameters, in order."""
 
+    @abc.abstractmethod
     def _cold_starts(self, num_params: int, seed: int | None) -> list[np.ndarray]:
-        raise NotImplementedError
+        """Starting points of the optimiser when there is no warm start."""
 
     def _solve_small(self, qubo: QUBO, num_samples: int, seed: int | None) -> SolverResult:
         from optuna_qnas.solvers._qiskit_variational import optimise
@@ -148,5 +149,7 @@ class _VariationalSolver(_GateSolver):
         }
         return SolverResult.from_samples(qubo, run.samples, num_samples, info)
 
+    @abc.abstractmethod
     def _qiskit_optimization_algorithm(self, qubo: QUBO) -> Any:
-        raise NotImplementedError
+        """The qiskit-optimization minimum eigensolver of the ``engine="qiskit_optimization"``
+        path."""

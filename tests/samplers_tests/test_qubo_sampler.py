@@ -466,7 +466,7 @@ def test_gain_proposal_is_the_pool_member_the_closed_form_ranks_first(
 ) -> None:
     # The pick of a "gain" proposal (odd trial numbers) is the first of incumbent_gain_order
     # over the same pool, computed here independently from the fitted model the sampler used.
-    from optuna_qnas.samplers._qubo import _pool as qs
+    from optuna_qnas.samplers._qubo import _propose as qs
 
     seen: list[tuple] = []
     real = qs.incumbent_gain_order
@@ -552,8 +552,10 @@ def test_proposals_carry_the_penalty_strength_over_to_the_next_proposal(
     forgetful = _CountingSolver()
     real_load = _state.load_state
 
-    def no_ratios(others, n_bits, key):  # type: ignore[no-untyped-def]
-        return None if key == "penalty_ratios" else real_load(others, n_bits, key)
+    def no_ratios(others, n_bits):  # type: ignore[no-untyped-def]
+        previous = real_load(others, n_bits)
+        previous.pop("penalty_ratios", None)
+        return previous
 
     monkeypatch.setattr(_state, "load_state", no_ratios)
     study2 = optuna.create_study(sampler=QUBOSampler(seed=1, solver=forgetful, n_startup_trials=5))

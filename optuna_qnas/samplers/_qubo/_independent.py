@@ -60,12 +60,12 @@ def warn_independent(
     distribution: BaseDistribution,
     independent: BaseSampler,
     sampler: BaseSampler,
+    n_startup_trials: int,
 ) -> None:
     """Optuna's usual warning when a parameter falls back to the independent sampler after the
     start-up trials, with the reason."""
-    n_startup = getattr(sampler, "_n_startup_trials", 0)
     complete = study._get_trials(deepcopy=False, states=(TrialState.COMPLETE,), use_cache=True)
-    if len(complete) < n_startup:
+    if len(complete) < n_startup_trials:
         return
     reason = (
         f"{type(distribution).__name__} is not supported by {type(sampler).__name__}"

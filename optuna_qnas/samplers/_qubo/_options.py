@@ -13,12 +13,6 @@ from optuna_qnas._qubo._surrogate import missing_surrogate_methods
 _REMOVED_SURROGATES = ("bore", "fm")
 
 
-def check_int(name: str, value: Any, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}.")
-    return int(value)
-
-
 def check_surrogate(surrogate: Any) -> Callable[[np.ndarray], Any] | None:
     """``None`` for the default regression, else the factory, checked against the protocol.
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from optuna_qnas._qubo._acquisition import incumbent_gain_order
+from optuna_qnas._checks import check_int
 from optuna_qnas._qubo._acquisition import log_expected_improvement
 
 
@@ -51,13 +51,8 @@ class PoolSettings:
 
     def __post_init__(self) -> None:
         for name in ("n_draws", "n_top_trials", "max_neighbours", "n_random"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
-                raise ValueError(f"PoolSettings.{name} must be an integer >= 0; got {value!r}.")
-        if self.n_top_trials < 1:
-            raise ValueError(
-                f"PoolSettings.n_top_trials must be >= 1 (the incumbent); got {self.n_top_trials}."
-            )
+            minimum = 1 if name == "n_top_trials" else 0  # the incumbent's moves at least
+            check_int(f"PoolSettings.{name}", getattr(self, name), minimum)
 
 
 def one_parameter_moves(
@@ -114,18 +109,6 @@ def rank_by_ei(mean: np.ndarray, std: np.ndarray, best: float) -> tuple[np.ndarr
     """Candidate indices by decreasing log expected improvement over ``best``, and the scores."""
     score = log_expected_improvement(mean, std, best)
     return np.argsort(-score, kind="stable"), score
-
-
-def rank_by_gain(
-    mean: np.ndarray,
-    std: np.ndarray,
-    cov_incumbent: np.ndarray,
-    incumbent_mean: float,
-    noise_std: float,
-    best: float,
-) -> np.ndarray:
-    """Candidate indices by decreasing expected gain in the reported incumbent's true value."""
-    return incumbent_gain_order(mean, std, cov_incumbent, incumbent_mean, noise_std, best)
 
 
 def mutate_to_unseen(

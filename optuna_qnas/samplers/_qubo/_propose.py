@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from optuna_qnas._qubo._acquisition import incumbent_gain_order
 from optuna_qnas._qubo._encoding import SearchSpaceEncoding
 from optuna_qnas._qubo._surrogate import BayesianQuadraticRegression
 from optuna_qnas._qubo._surrogate import normal_scores
@@ -23,7 +24,6 @@ from optuna_qnas.samplers._qubo._pool import one_parameter_moves
 from optuna_qnas.samplers._qubo._pool import PoolSettings
 from optuna_qnas.samplers._qubo._pool import random_levels
 from optuna_qnas.samplers._qubo._pool import rank_by_ei
-from optuna_qnas.samplers._qubo._pool import rank_by_gain
 from optuna_qnas.solvers._penalty import DEFAULT_START_RATIO
 from optuna_qnas.solvers._penalty import PenaltySolver
 
@@ -138,7 +138,7 @@ def ranked_candidates(
     if by_gain:
         x_inc = enc.encode_levels(top_levels[:1])[0]
         mean, std, cov, inc_mean = model.predict_with_reference(X, x_inc)
-        order = rank_by_gain(mean, std, cov, inc_mean, model.noise_std, best)
+        order = incumbent_gain_order(mean, std, cov, inc_mean, model.noise_std, best)
         info["ranking"] = "gain"
     else:
         mean, std = model.predict(X)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from collections.abc import Sequence
-import json
 import math
 from typing import Any
 from typing import TYPE_CHECKING
@@ -125,16 +124,18 @@ def claim(
     return levels, source, conflicts
 
 
-def load_state(others: Sequence[FrozenTrial], n_bits: int, key: str) -> list[float] | None:
-    """The list of numbers under ``key`` that the latest earlier proposal over ``n_bits`` bits
-    stored, or ``None``."""
+def load_state(others: Sequence[FrozenTrial], n_bits: int) -> dict[str, list[float]]:
+    """The lists of numbers the latest earlier proposal over ``n_bits`` bits stored (its fitted
+    scales, its penalty ratios), or an empty dict."""
     for t in sorted(others, key=lambda t: t.number, reverse=True):
         state = t.system_attrs.get(STATE_KEY)
-        if isinstance(state, dict) and state.get("n_bits") == n_bits and key in state:
-            values = state[key]
-            if isinstance(values, list) and all(isinstance(v, (int, float)) for v in values):
-                return [float(v) for v in values]
-    return None
+        if isinstance(state, dict) and state.get("n_bits") == n_bits:
+            return {
+                key: [float(v) for v in values]
+                for key, values in state.items()
+                if isinstance(values, list) and all(isinstance(v, (int, float)) for v in values)
+            }
+    return {}
 
 
 def _jsonable(value: Any) -> Any:
@@ -160,9 +161,7 @@ def _jsonable(value: Any) -> Any:
 
 def write(study: Study, trial: FrozenTrial, key: str, payload: dict[str, Any]) -> None:
     """Store ``payload`` under ``key`` on ``trial``, converted to plain JSON."""
-    data = _jsonable(payload)
-    json.dumps(data)  # plain by construction; fail here, not inside a storage backend
-    study._storage.set_trial_system_attr(trial._trial_id, key, data)
+    study._storage.set_trial_system_attr(trial._trial_id, key, _jsonable(payload))
 
 
 class LevelCache:
@@ -177,7 +176,7 @@ class LevelCache:
         return {}  # weak references do not pickle; a copy starts with an empty cache
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__()  # type: ignore[misc]
+        self._by_storage = weakref.WeakKeyDictionary()
 
     def levels(
         self,

@@ -24,6 +24,7 @@ from optuna.study import StudyDirection
 from optuna.trial import FrozenTrial
 from optuna.trial import TrialState
 
+from optuna_qnas._checks import check_int
 from optuna_qnas._qubo._encoding import DEFAULT_FLOAT_BINS
 from optuna_qnas._qubo._encoding import DEFAULT_MAX_LEVELS
 from optuna_qnas._qubo._encoding import SearchSpaceEncoding
@@ -32,7 +33,6 @@ from optuna_qnas.samplers._qubo import _state
 from optuna_qnas.samplers._qubo._independent import PerTrialRandom
 from optuna_qnas.samplers._qubo._independent import SUPPORTED
 from optuna_qnas.samplers._qubo._independent import warn_independent
-from optuna_qnas.samplers._qubo._options import check_int
 from optuna_qnas.samplers._qubo._options import check_surrogate
 from optuna_qnas.samplers._qubo._options import resolve_solver
 from optuna_qnas.samplers._qubo._pool import Candidate
@@ -159,7 +159,6 @@ class QUBOSampler(BaseSampler):
             or not 0 <= seed < 2**32
         ):
             raise ValueError(f"seed must be None or an int between 0 and 2**32 - 1; got {seed!r}.")
-        self._seed = None if seed is None else int(seed)
         self._base_seed = int(np.random.randint(2**31 - 1)) if seed is None else int(seed)
         if independent_sampler is not None and not isinstance(independent_sampler, BaseSampler):
             raise ValueError(
@@ -254,7 +253,9 @@ class QUBOSampler(BaseSampler):
     ) -> Any:
         sampler = self._independent_sampler or self._per_trial_random.get(trial)
         if self._warn_independent_sampling and not param_distribution.single():
-            warn_independent(study, trial, param_name, param_distribution, sampler, self)
+            warn_independent(
+                study, trial, param_name, param_distribution, sampler, self, self._n_startup_trials
+            )
         return sampler.sample_independent(study, trial, param_name, param_distribution)
 
     def before_trial(self, study: Study, trial: FrozenTrial) -> None:
@@ -290,10 +291,10 @@ class QUBOSampler(BaseSampler):
         X = enc.encode_levels(np.stack([levels_by_number[t.number] for t in observed]))
         make = self._surrogate or BayesianQuadraticRegression
         model = make(enc.pair_mask())
-        warm = _state.load_state(others, enc.n_bits, "log_scales")
-        y = fit_surrogate(model, X, loss, rng, warm)
+        previous = _state.load_state(others, enc.n_bits)
+        y = fit_surrogate(model, X, loss, rng, previous.get("log_scales"))
         top = np.argsort(loss, kind="stable")[: self._pool.n_top_trials]
-        ratios = _state.load_state(others, enc.n_bits, "penalty_ratios")
+        ratios = previous.get("penalty_ratios")
         ranked, info, state = ranked_candidates(
             enc,
             model,

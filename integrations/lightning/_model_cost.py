@@ -8,14 +8,15 @@ from typing import Any
 from lightning.pytorch import Callback
 from lightning.pytorch import LightningModule
 from lightning.pytorch import Trainer
+import torch
+from typing_extensions import override
+
 from optuna_qnas.integrations.lightning._cost import _first_sample
 from optuna_qnas.integrations.lightning._cost import check_budgets
 from optuna_qnas.integrations.lightning._cost import COST_ATTRS
 from optuna_qnas.integrations.lightning._cost import measure_model_cost
 from optuna_qnas.integrations.lightning._cost import ModelCost
 from optuna_qnas.integrations.lightning._cost import record_model_cost
-import torch
-from typing_extensions import override
 
 
 class ModelCostCallback(Callback):

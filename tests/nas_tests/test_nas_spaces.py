@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import optuna
-from optuna_qnas.integrations.lightning import count_flops
-from optuna_qnas.integrations.lightning import count_parameters
 import pytest
 import torch
 
 from optuna_qnas import QuantumAnnealingSampler
+from optuna_qnas.integrations.lightning import count_flops
+from optuna_qnas.integrations.lightning import count_parameters
 from optuna_qnas.nas import arch_str_to_ops
 from optuna_qnas.nas import CellCNNSpace
 from optuna_qnas.nas import MLPSpace

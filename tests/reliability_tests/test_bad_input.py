@@ -548,8 +548,9 @@ def _lightning_cases():  # type: ignore[no-untyped-def]
 @pytest.mark.parametrize("index", range(13))
 def test_lightning_callbacks(index: int) -> None:
     pytest.importorskip("lightning")
-    from optuna_qnas.integrations import lightning as L
     import torch
+
+    from optuna_qnas.integrations import lightning as L
 
     entry, given, build, match = _lightning_cases()[index]
     if "cuda" in given and torch.cuda.is_available():

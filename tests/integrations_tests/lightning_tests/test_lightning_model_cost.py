@@ -12,6 +12,12 @@ from _lightning_helpers import DigitsMLP
 from _lightning_helpers import make_trainer
 import lightning.pytorch as pl
 import optuna
+import pytest
+import torch
+from torch import nn
+import torch.nn.functional as F
+from torch.utils.data import DataLoader
+
 from optuna_qnas.integrations.lightning import COST_ATTRS
 from optuna_qnas.integrations.lightning import count_flops
 from optuna_qnas.integrations.lightning import count_parameters
@@ -21,11 +27,6 @@ from optuna_qnas.integrations.lightning import measure_peak_memory_bytes
 from optuna_qnas.integrations.lightning import ModelCostCallback
 from optuna_qnas.integrations.lightning import PruningCallback
 from optuna_qnas.integrations.lightning import record_model_cost
-import pytest
-import torch
-from torch import nn
-import torch.nn.functional as F
-from torch.utils.data import DataLoader
 
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)

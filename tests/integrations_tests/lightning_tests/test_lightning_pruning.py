@@ -7,8 +7,9 @@ import warnings
 from _lightning_helpers import DigitsMLP
 from _lightning_helpers import make_trainer
 import optuna
-from optuna_qnas.integrations.lightning import PruningCallback
 import pytest
+
+from optuna_qnas.integrations.lightning import PruningCallback
 
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)

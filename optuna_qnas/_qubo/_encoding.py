@@ -471,7 +471,7 @@ class SearchSpaceEncoding:
             lin[s] += pen.linear
             quad[s, s] += pen.quadratic
             offset += pen.offset
-        return QUBO(lin, quad, offset)
+        return QUBO._unchecked(lin, quad, offset)  # blocks of valid QUBOs on the diagonal
 
     def pair_mask(self) -> np.ndarray:
         """Which bit pairs ``(i < j)`` carry information, shape ``(n_bits, n_bits)`` bool.

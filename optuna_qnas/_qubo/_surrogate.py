@@ -88,9 +88,28 @@ class QuadraticFeatures:
         self.n = int(pair_mask.shape[0])
         self.rows, self.cols = np.nonzero(np.triu(pair_mask, 1))
         self.n_features = self.n + len(self.rows)
-        # The pairs left out (within one-hot or domain-wall parameters): usually far fewer.
-        left_out = np.triu(np.ones((self.n, self.n), dtype=bool), 1) & ~np.triu(pair_mask, 1)
-        self._out_rows, self._out_cols = np.nonzero(left_out)
+        self._mask = pair_mask
+        self._n_left_out = self.n * (self.n - 1) // 2 - len(self.rows)
+        self._left_out: tuple[np.ndarray, np.ndarray] | None = None
+
+    @property
+    def _out_rows(self) -> np.ndarray:
+        return self._left_out_pairs()[0]
+
+    @property
+    def _out_cols(self) -> np.ndarray:
+        return self._left_out_pairs()[1]
+
+    def _left_out_pairs(self) -> tuple[np.ndarray, np.ndarray]:
+        """The pairs left out (within one-hot or domain-wall parameters; usually far fewer than
+        the kept ones), built on first use: a sparse mask over thousands of bits leaves out
+        millions, and then the kernel form is never used."""
+        if self._left_out is None:
+            left_out = np.triu(np.ones((self.n, self.n), dtype=bool), 1) & ~np.triu(self._mask, 1)
+            rows, cols = np.nonzero(left_out)
+            self._left_out = (rows, cols)
+            return rows, cols
+        return self._left_out
 
     def linear(self, X: np.ndarray) -> np.ndarray:
         return np.asarray(X, dtype=float)
@@ -100,7 +119,7 @@ class QuadraticFeatures:
         return Xf[:, self.rows] * Xf[:, self.cols]
 
     def _kernel_is_cheaper(self, *arrays: np.ndarray) -> bool:
-        return len(self._out_rows) < len(self.rows) and all(
+        return self._n_left_out < len(self.rows) and all(
             np.all((a == 0) | (a == 1)) for a in arrays
         )
 
@@ -118,7 +137,7 @@ class QuadraticFeatures:
             return self.pairs(A) @ self.pairs(B).T
         m = A @ B.T
         gram = 0.5 * (m * m - m)
-        if len(self._out_rows):
+        if self._n_left_out:
             r, c = self._out_rows, self._out_cols
             gram -= (A[:, r] * A[:, c]) @ (B[:, r] * B[:, c]).T
         return gram
@@ -131,14 +150,19 @@ class QuadraticFeatures:
             return (P * P).sum(axis=1)
         k = X.sum(axis=1)
         out = 0.5 * (k * k - k)
-        if len(self._out_rows):
+        if self._n_left_out:
             out -= (X[:, self._out_rows] * X[:, self._out_cols]).sum(axis=1)
         return out
 
     def to_qubo(self, w_lin: np.ndarray, w_pair: np.ndarray, offset: float = 0.0) -> QUBO:
+        w_lin, w_pair = np.asarray(w_lin, dtype=float), np.asarray(w_pair, dtype=float)
+        if not (
+            np.all(np.isfinite(w_lin)) and np.all(np.isfinite(w_pair)) and np.isfinite(offset)
+        ):
+            raise ValueError("QUBO coefficients must be finite.")
         quad = np.zeros((self.n, self.n))
-        quad[self.rows, self.cols] = w_pair
-        return QUBO(np.asarray(w_lin, dtype=float), quad, offset)
+        quad[self.rows, self.cols] = w_pair  # rows < cols: strictly upper triangular
+        return QUBO._unchecked(w_lin, quad, offset)
 
 
 # Starting prior/noise standard deviations (linear, pairwise, noise) of the evidence maximisation.
@@ -309,6 +333,13 @@ class BayesianQuadraticRegression:
             self._mean = self._d * (F.T @ alpha)
             self._X, self._alpha = X, alpha
         self._fitted = True
+
+    def mean_weights(self) -> np.ndarray:
+        """Posterior-mean weights: intercept, the ``n_bits`` linear weights, then the pairs in
+        the order of ``features.rows`` / ``features.cols``."""
+        if not self._fitted:
+            raise RuntimeError("fit() first.")
+        return self._mean.copy()
 
     def _weights_to_qubo(self, w: np.ndarray) -> QUBO:
         n = self.features.n

@@ -25,6 +25,41 @@ _DEFAULT_READS = 64
 #: that the proposal time does not grow with the bits (the 69-bit mixed space took 5x the
 #: time of a 30-bit NAS-Bench-201 cell).
 SA_WORK = 64 * 250 * (32 + 32 * 31 // 2)
+#: Spin visits (reads x sweeps x variables) one automatic-reads annealing solve may spend on an
+#: ``n``-bit QUBO: what 64 reads x 250 sweeps of a 32-bit QUBO visit, times ``(n / 32) ** 0.4``
+#: (wider QUBOs need longer anneals to mix, but the proposal time must stay within a budget:
+#: about 20 ms per solve at 300 bits, 40 ms at 2,000 on the 2-core test machine). QUBOs up to
+#: 69 bits stay within it at the ``SA_WORK`` settings.
+SA_VISITS_32 = 64 * 250 * 32
+SA_VISITS_EXPONENT = 0.4
+#: Reads of a solve whose ``SA_WORK`` settings would exceed the visit budget, and the fewest
+#: sweeps it may get.
+SA_WIDE_READS = 4
+SA_MIN_SWEEPS = 64
+
+
+def annealing_schedule(
+    n: int, n_interactions: int, num_samples: int, reads: int = _DEFAULT_READS
+) -> tuple[int, int]:
+    """``(num_reads, num_sweeps)`` of an automatic simulated-annealing solve.
+
+    Up to 32 bits: ``reads`` reads of 250 sweeps. Wider: more sweeps (``4 n``, at most 1,000)
+    and fewer reads so that ``reads x sweeps x (n + couplings)`` stays within ``SA_WORK``, but
+    not fewer than ``num_samples`` reads where those visit at most
+    ``SA_VISITS_32 * (n / 32) ** SA_VISITS_EXPONENT`` spins. Where even that would visit more
+    (wide QUBOs: hundreds of bits), ``SA_WIDE_READS`` reads
+    with as many sweeps as the visit budget allows (at least ``SA_MIN_SWEEPS``), so that a
+    solve of a 2,000-bit QUBO costs tens of milliseconds, not seconds.
+    """
+    sweeps = int(min(max(4 * n, 250), 1000))
+    within_work = min(reads, SA_WORK // (sweeps * max(n + n_interactions, 1)))
+    if within_work >= num_samples:
+        return within_work, sweeps
+    visits = int(SA_VISITS_32 * max(1.0, n / 32) ** SA_VISITS_EXPONENT)
+    if num_samples * sweeps * n <= visits:  # a little over SA_WORK for num_samples reads
+        return int(num_samples), sweeps
+    wide_reads = max(1, min(reads, SA_WIDE_READS))
+    return wide_reads, int(min(sweeps, max(SA_MIN_SWEEPS, visits // (wide_reads * max(n, 1)))))
 
 
 def qubo_to_bqm(qubo: QUBO) -> Any:
@@ -173,14 +208,20 @@ class DimodSolver:
             # NAS-Bench-201 cell, Thompson draws) 64 reads x 250 sweeps found the constrained
             # optimum as often as 64 x 1000 (82 % vs 83 % of 60 solves) in 40 % of the time;
             # on the 69-bit mixed space 250 sweeps found it as often as 552 (30 of 30 QUBOs),
-            # with more distinct samples. Wider QUBOs get more sweeps.
+            # with more distinct samples. Wider QUBOs get more sweeps (annealing_schedule).
             sweeps = int(min(max(4 * n, 250), 1000))
             kwargs["num_sweeps"] = sweeps
         if "num_reads" in params:
             reads = self.num_reads
-            if self._auto_reads and isinstance(sweeps, (int, np.integer)) and sweeps > 0:
-                reads = min(reads, SA_WORK // (int(sweeps) * (n + bqm.num_interactions)))
-            kwargs["num_reads"] = max(reads, int(num_samples))
+            if self._auto_reads and "num_sweeps" in kwargs:
+                reads, kwargs["num_sweeps"] = annealing_schedule(
+                    n, bqm.num_interactions, num_samples, self.num_reads
+                )
+            else:
+                if self._auto_reads and isinstance(sweeps, (int, np.integer)) and sweeps > 0:
+                    reads = min(reads, SA_WORK // (int(sweeps) * (n + bqm.num_interactions)))
+                reads = max(reads, int(num_samples))
+            kwargs["num_reads"] = reads
         if "seed" in params and seed is not None:
             kwargs["seed"] = int(seed) % (2**32)
         if "return_embedding" in params:

@@ -14,6 +14,8 @@ import numpy as np
 
 from optuna_qnas._qubo._acquisition import incumbent_gain_order
 from optuna_qnas._qubo._encoding import SearchSpaceEncoding
+from optuna_qnas._qubo._screening import SCREEN_ABOVE_PAIRS
+from optuna_qnas._qubo._screening import ScreenedQuadraticRegression
 from optuna_qnas._qubo._surrogate import BayesianQuadraticRegression
 from optuna_qnas._qubo._surrogate import normal_scores
 from optuna_qnas.samplers._qubo._pool import Levels
@@ -37,6 +39,18 @@ REFIT_FRACTION = 50
 Ranked = list[tuple[np.ndarray, str]]  # candidates, best first, with the pool group they came from
 
 
+#: The package's regressions: evidence-fitted scales, warm-started from the previous proposal.
+REGRESSIONS = (BayesianQuadraticRegression, ScreenedQuadraticRegression)
+
+
+def default_surrogate(pair_mask: np.ndarray) -> Any:
+    """The full quadratic regression, or on wide spaces (more than ``SCREEN_ABOVE_PAIRS``
+    candidate pairs) the regression on screened pairs, whose QUBOs stay sparse."""
+    if int(np.count_nonzero(pair_mask)) > SCREEN_ABOVE_PAIRS:
+        return ScreenedQuadraticRegression(pair_mask)
+    return BayesianQuadraticRegression(pair_mask)
+
+
 def refits_evidence(n_observations: int) -> bool:
     """Whether the proposal after ``n_observations`` finished trials re-maximises the evidence."""
     return n_observations % max(REFIT_EVERY, n_observations // REFIT_FRACTION) == 0
@@ -54,7 +68,7 @@ def fit_surrogate(
     objective cannot dominate). The regression reuses the previous proposal's scales between
     evidence refits."""
     y = normal_scores(losses)
-    if isinstance(model, BayesianQuadraticRegression):
+    if isinstance(model, REGRESSIONS):
         refit = warm_scales is None or refits_evidence(len(y))
         scales = None if warm_scales is None else np.asarray(warm_scales)
         model.fit(X, y, rng, initial_log_scales=scales, optimize=refit)

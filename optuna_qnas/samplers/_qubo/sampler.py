@@ -28,7 +28,7 @@ from optuna_qnas._checks import check_int
 from optuna_qnas._qubo._encoding import DEFAULT_FLOAT_BINS
 from optuna_qnas._qubo._encoding import DEFAULT_MAX_LEVELS
 from optuna_qnas._qubo._encoding import SearchSpaceEncoding
-from optuna_qnas._qubo._surrogate import BayesianQuadraticRegression
+from optuna_qnas._qubo._screening import ScreenedQuadraticRegression
 from optuna_qnas.samplers._qubo import _state
 from optuna_qnas.samplers._qubo._independent import PerTrialRandom
 from optuna_qnas.samplers._qubo._independent import SUPPORTED
@@ -40,10 +40,12 @@ from optuna_qnas.samplers._qubo._pool import level_counts
 from optuna_qnas.samplers._qubo._pool import PoolSettings
 from optuna_qnas.samplers._qubo._pool import ranked_walk
 from optuna_qnas.samplers._qubo._pool import space_filling
+from optuna_qnas.samplers._qubo._propose import default_surrogate
 from optuna_qnas.samplers._qubo._propose import fit_surrogate
 from optuna_qnas.samplers._qubo._propose import parameter_values
 from optuna_qnas.samplers._qubo._propose import ranked_candidates
 from optuna_qnas.samplers._qubo._propose import ranks_by_gain
+from optuna_qnas.samplers._qubo._propose import REGRESSIONS
 from optuna_qnas.samplers._qubo._targets import losses
 
 
@@ -289,7 +291,7 @@ class QUBOSampler(BaseSampler):
         violations = [sum(max(0.0, float(c)) for c in t.constraints.values()) for t in observed]
         loss = losses(np.array([t.values for t in observed]), minimize, np.array(violations), rng)
         X = enc.encode_levels(np.stack([levels_by_number[t.number] for t in observed]))
-        make = self._surrogate or BayesianQuadraticRegression
+        make = self._surrogate or default_surrogate
         model = make(enc.pair_mask())
         previous = _state.load_state(others, enc.n_bits)
         y = fit_surrogate(model, X, loss, rng, previous.get("log_scales"))
@@ -309,6 +311,8 @@ class QUBOSampler(BaseSampler):
             by_gain=ranks_by_gain(model, trial.number),
             rng=rng,
         )
-        if isinstance(model, BayesianQuadraticRegression):
+        if isinstance(model, ScreenedQuadraticRegression):
+            info["screened_pairs"] = model.n_pairs
+        if isinstance(model, REGRESSIONS):
             state["log_scales"] = model.log_scales  # warm start of the next evidence fit
         return ranked, info, state, observed[int(np.argmin(loss))]

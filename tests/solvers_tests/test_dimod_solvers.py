@@ -213,3 +213,21 @@ def test_wide_qubos_get_a_bounded_number_of_spin_visits(n_bits: int) -> None:
     assert result.info["num_reads_returned"] == reads
     assert 1 <= len(result.samples) <= reads
     np.testing.assert_allclose(result.energies, q.energies(result.samples))
+
+
+def test_tabu_gets_a_budget_from_the_qubo_size() -> None:
+    from optuna_qnas.solvers._dimod import tabu_schedule
+
+    assert tabu_schedule(30, 16) == (16, 1)
+    assert tabu_schedule(2000, 16) == (4, 8)
+    tabu = make_solver("tabu")
+    assert "auto" in repr(tabu)
+    narrow = _random_qubo(30, 0)
+    assert tabu.solve(narrow, 16, seed=0).info["num_reads_returned"] == 16
+    # The best of the budgeted solve is the brute-force optimum of a 16-bit QUBO.
+    small = _random_qubo(16, 3)
+    _, energies = small.brute_force()
+    assert tabu.solve(small, 4, seed=0).energies[0] == pytest.approx(energies.min())
+    # An explicit count and timeout are obeyed as given.
+    explicit = make_solver("tabu", num_reads=3, timeout=2)
+    assert explicit.solve(narrow, 1, seed=0).info["num_reads_returned"] == 3

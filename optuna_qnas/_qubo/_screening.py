@@ -48,6 +48,7 @@ def screen_pairs(
     n_pairs: int,
     candidate_factor: int = 16,
     chance_level: float = 0.0,
+    n_tests: int | None = None,
 ) -> np.ndarray:  # (n_bits, n_bits) strictly upper-triangular bool, at most n_pairs True
     """The ``n_pairs`` allowed pairs among the top-scored bits whose products correlate most
     (in absolute value) with ``residual``.
@@ -78,8 +79,10 @@ def screen_pairs(
     score = np.where(norm > 1e-12, np.abs(r @ Zc) / np.maximum(norm, 1e-12), -1.0)
     keep = np.argsort(-score, kind="stable")[:n_pairs]
     # The largest of c null correlations is about sqrt(2 ln c / n): pairs below that level times
-    # ``chance_level`` are indistinguishable from the best of noise.
-    floor = chance_level * math.sqrt(2.0 * math.log(max(a.size, 2)) / max(Xf.shape[0], 1))
+    # ``chance_level`` are indistinguishable from the best of noise. ``n_tests`` (default: the
+    # candidates) counts the comparisons made, the heredity step's choice of bits included.
+    tests = max(a.size if n_tests is None else n_tests, 2)
+    floor = chance_level * math.sqrt(2.0 * math.log(tests) / max(Xf.shape[0], 1))
     keep = keep[score[keep] > max(floor, 0.0)]
     out[rows[keep], cols[keep]] = True
     return out
@@ -146,6 +149,7 @@ class ScreenedQuadraticRegression:
             n_pairs,
             self.candidate_factor,
             self.chance_level,
+            n_tests=int(np.count_nonzero(self.pair_mask)),
         )
         self._model = BayesianQuadraticRegression(mask)
         self._model.fit(X, y, rng, initial_log_scales=initial_log_scales, optimize=optimize)

@@ -65,6 +65,13 @@ class QAOASampler(QUBOSampler):
         optimizer, maxiter, warm_maxiter, shots, max_qubits, decompose, max_rounds, warm_start,
         cvar_alpha, engine:
             See :class:`optuna_qnas.solvers.QAOASolver`.
+        mitigation:
+            ``None`` or ``"mthree"``: readout-error mitigation of the sampled counts on a noisy
+            simulated backend (``backend="noisy"``, a fake device); see
+            :class:`optuna_qnas.solvers.QAOASolver`.
+        device:
+            ``"CPU"`` (default) or ``"GPU"`` for the Aer simulators (needs
+            ``pip install qiskit-aer-gpu`` and a CUDA GPU).
         encoding:
             Default ``"binary"`` (fewest qubits); any :class:`QUBOSampler` encoding works.
         kwargs:
@@ -92,6 +99,8 @@ class QAOASampler(QUBOSampler):
         warm_start: bool = True,
         cvar_alpha: float | None = None,
         engine: str = "aer",
+        mitigation: str | None = None,
+        device: str = "CPU",
         encoding: str | Mapping[str, str] | None = GATE_DEFAULT_ENCODING,
         **kwargs: Any,
     ) -> None:
@@ -114,6 +123,8 @@ class QAOASampler(QUBOSampler):
             warm_start=warm_start,
             cvar_alpha=cvar_alpha,
             engine=engine,
+            mitigation=mitigation,
+            device=device,
         )
         kwargs.setdefault("pool", GATE_DEFAULT_POOL)
         super().__init__(solver=solver, encoding=encoding, **kwargs)
@@ -127,7 +138,8 @@ class VQESampler(QUBOSampler):
         reps, entanglement, ansatz, vqe:
             See :class:`optuna_qnas.solvers.VQESolver` (``vqe`` is a ``SamplingVQE`` of your own).
         backend, primitive, pass_manager, optimizer, maxiter, warm_maxiter, shots, max_qubits,
-        decompose, max_rounds, warm_start, cvar_alpha, engine, encoding, kwargs:
+        decompose, max_rounds, warm_start, cvar_alpha, engine, mitigation, device, encoding,
+        kwargs:
             As for :class:`QAOASampler`.
 
     .. note:: Requires ``pip install optuna-qnas[qiskit]``.
@@ -153,6 +165,8 @@ class VQESampler(QUBOSampler):
         warm_start: bool = True,
         cvar_alpha: float | None = None,
         engine: str = "aer",
+        mitigation: str | None = None,
+        device: str = "CPU",
         encoding: str | Mapping[str, str] | None = GATE_DEFAULT_ENCODING,
         **kwargs: Any,
     ) -> None:
@@ -177,6 +191,8 @@ class VQESampler(QUBOSampler):
             warm_start=warm_start,
             cvar_alpha=cvar_alpha,
             engine=engine,
+            mitigation=mitigation,
+            device=device,
         )
         kwargs.setdefault("pool", GATE_DEFAULT_POOL)
         super().__init__(solver=solver, encoding=encoding, **kwargs)
@@ -192,9 +208,9 @@ class GroverSampler(QUBOSampler):
     Args:
         num_value_qubits, num_iterations:
             See :class:`optuna_qnas.solvers.GroverSolver`.
-        backend, primitive, pass_manager, shots, max_qubits, decompose, max_rounds, encoding,
-        kwargs:
-            As for :class:`QAOASampler`.
+        backend, primitive, pass_manager, shots, max_qubits, decompose, max_rounds, device,
+        encoding, kwargs:
+            As for :class:`QAOASampler` (Grover offers no readout mitigation).
 
     .. note:: Requires ``pip install optuna-qnas[qiskit]``.
     """
@@ -211,6 +227,7 @@ class GroverSampler(QUBOSampler):
         max_qubits: int | None = None,
         decompose: bool = True,
         max_rounds: int | None = None,
+        device: str = "CPU",
         encoding: str | Mapping[str, str] | None = GATE_DEFAULT_ENCODING,
         **kwargs: Any,
     ) -> None:
@@ -227,6 +244,7 @@ class GroverSampler(QUBOSampler):
             max_qubits=max_qubits,
             decompose=decompose,
             max_rounds=max_rounds,
+            device=device,
         )
         kwargs.setdefault("pool", GATE_DEFAULT_POOL)
         super().__init__(solver=solver, encoding=encoding, **kwargs)

@@ -20,6 +20,15 @@ light. A :class:`CircuitBackend` bundles what a solver needs to run circuits on 
   path as ``"ibm"`` (a fake device runs it locally on Aer, which is how the hardware path is
   tested).
 * a ``BaseSamplerV2`` object: used as is, with the ``pass_manager`` you pass (if any).
+
+Two options apply to some kinds only, and are checked when the backend is resolved:
+
+* ``device="GPU"`` runs the Aer simulators (``"statevector"``, ``"shots"``, ``"noisy"``) on an
+  NVIDIA GPU; it needs the CUDA build of Aer (``pip install qiskit-aer-gpu``). Aer's
+  matrix-product-state method, IBM hardware, fake devices on the runtime path and your own
+  sampler run where they run.
+* ``mitigation="mthree"`` corrects readout errors of sampled counts (``_qiskit_mitigation``) on the
+  simulated noisy backends (``"noisy"``, a fake ``BackendV2``).
 """
 
 from __future__ import annotations
@@ -31,6 +40,9 @@ from typing import Any
 
 DEFAULT_NOISY_DEVICE = "FakeManilaV2"
 _KINDS = ("statevector", "shots", "mps", "noisy", "ibm")
+#: Where the Aer simulators run (``device=``); "GPU" needs the CUDA build of qiskit-aer.
+AER_DEVICES = ("CPU", "GPU")
+_GPU_KINDS = ("statevector", "shots", "noisy")
 
 # Widest circuit each kind accepts by default (see docs/qiskit.md, "max_qubits"). Measured on the
 # project's 2-core CPU box: one exact state-vector evaluation of a dense QAOA circuit (reps=2)
@@ -70,6 +82,10 @@ class CircuitBackend:
             The device's qubit count where there is a device, else ``None``.
         shots:
             Shots per circuit for the sampling kinds.
+        mitigation:
+            ``None`` or ``"mthree"`` (readout-error mitigation of sampled counts).
+        aer_device:
+            ``"CPU"`` or ``"GPU"``: where the Aer simulators run.
     """
 
     def __init__(
@@ -84,12 +100,16 @@ class CircuitBackend:
         optimization_level: int = 1,
         sampler: Any = None,
         pass_manager: Any = None,
+        mitigation: str | None = None,
+        aer_device: str = "CPU",
     ) -> None:
         self.kind = kind
         self.name = name
         self.shots = shots
         self.seed = seed
         self.optimization_level = optimization_level
+        self.mitigation = mitigation
+        self.aer_device = aer_device
         self.num_device_qubits = None if device is None else int(device.num_qubits)
         # A fake device named by a string ("noisy:FakeBrisbane") is pickled as its name; a real
         # IBM backend is pickled as its name and reconnected on first use after unpickling (its
@@ -145,8 +165,28 @@ class CircuitBackend:
         if "simulator" not in self._cache:
             from qiskit_aer import AerSimulator
 
-            self._cache["simulator"] = AerSimulator(method="statevector", seed_simulator=self.seed)
+            self._cache["simulator"] = AerSimulator(
+                method="statevector", seed_simulator=self.seed, device=self._aer_device()
+            )
         return self._cache["simulator"]
+
+    @property
+    def mitigator(self) -> Any:
+        """The :class:`~optuna_qnas.solvers._qiskit_mitigation.ReadoutMitigator` that corrects
+        sampled counts (``None`` without ``mitigation``); built on first use, never pickled."""
+        if self.mitigation is None:
+            return None
+        if "mitigator" not in self._cache:
+            from optuna_qnas.solvers._qiskit_mitigation import ReadoutMitigator
+
+            self._cache["mitigator"] = ReadoutMitigator(self.device)
+        return self._cache["mitigator"]
+
+    def _aer_device(self) -> str:
+        # Checked again on use: a backend pickled on a GPU machine may be unpickled on another.
+        if self.aer_device == "GPU":
+            check_gpu_available()
+        return self.aer_device
 
     @property
     def sampler(self) -> Any:
@@ -176,7 +216,7 @@ class CircuitBackend:
             from qiskit_aer import AerSimulator
 
             self._cache["noisy_simulator"] = AerSimulator.from_backend(
-                self.device, seed_simulator=self.seed
+                self.device, seed_simulator=self.seed, device=self._aer_device()
             )
         return self._cache["noisy_simulator"]
 
@@ -188,7 +228,7 @@ class CircuitBackend:
             return SamplerV2(
                 default_shots=self.shots,
                 seed=None if seed is None else int(seed),
-                options={"backend_options": {"method": method}},
+                options={"backend_options": {"method": method, "device": self._aer_device()}},
             )
         if self.kind == "noisy":
             from qiskit_aer.primitives import SamplerV2
@@ -264,7 +304,7 @@ class CircuitBackend:
         sampler = SamplerV2(
             default_shots=self.shots,
             seed=seed,
-            options={"backend_options": {"method": "statevector"}},
+            options={"backend_options": {"method": "statevector", "device": self._aer_device()}},
         )
         pm = generate_preset_pass_manager(
             optimization_level=1, backend=AerSimulator(method="statevector")
@@ -289,6 +329,83 @@ def _validate_shots(shots: Any) -> int:
     if isinstance(shots, bool) or not isinstance(shots, int) or shots < 1:
         raise ValueError(f"shots must be a positive integer (e.g. 1024); got {shots!r}.")
     return int(shots)
+
+
+def gpu_available() -> bool:
+    """Whether this qiskit-aer can simulate on a GPU (``"GPU"`` in ``available_devices()``)."""
+    from qiskit_aer import AerSimulator
+
+    return "GPU" in AerSimulator().available_devices()
+
+
+def check_gpu_available() -> None:
+    """A ``ValueError`` that says how to get a GPU simulator, unless this Aer has one."""
+    if gpu_available():
+        return
+    from qiskit_aer import AerSimulator
+
+    devices = ", ".join(AerSimulator().available_devices())
+    raise ValueError(
+        "device='GPU' needs a GPU build of qiskit-aer and an NVIDIA CUDA GPU, but this qiskit-aer "
+        f"offers only {devices}. Install the CUDA build with `pip uninstall qiskit-aer && pip "
+        "install qiskit-aer-gpu` (Linux x86_64) on a machine with a CUDA GPU and its driver, or "
+        "use device='CPU'."
+    )
+
+
+def _validate_device(device: Any) -> str:
+    if not isinstance(device, str) or device.strip().upper() not in AER_DEVICES:
+        raise ValueError(
+            f"device must be one of {', '.join(repr(d) for d in AER_DEVICES)} (where the Aer "
+            f"simulators run); got {device!r}."
+        )
+    return device.strip().upper()
+
+
+_IBM_MITIGATION = (
+    "mitigation='mthree' is only available on simulated noisy backends here "
+    "(backend='noisy:<FakeDevice>' or a fake BackendV2). On IBM hardware use the runtime's own "
+    "error suppression instead: its SamplerV2 takes no resilience level (measurement mitigation, "
+    "TREX, is an EstimatorV2 option) but offers measurement and gate twirling (options.twirling) "
+    "and dynamical decoupling (options.dynamical_decoupling); configure one and pass it as "
+    "primitive=."
+)
+
+
+def _check_options(backend: CircuitBackend) -> CircuitBackend:
+    """Refuse ``device="GPU"`` and ``mitigation`` where they do not apply, before any solve."""
+    if backend.aer_device == "GPU":
+        if backend.kind not in _GPU_KINDS:
+            where = {
+                "mps": "Aer's matrix-product-state method runs on the CPU only",
+                "ibm": (
+                    "IBM hardware and fake devices on the runtime path choose their own "
+                    "execution (use backend='noisy:<FakeDevice>' to simulate a device on a GPU)"
+                ),
+                "custom": "a sampler you pass runs where you configured it",
+            }[backend.kind]
+            raise ValueError(
+                f"device='GPU' applies to the Aer simulators ({', '.join(_GPU_KINDS)}); {where}. "
+                "Use device='CPU' with this backend."
+            )
+        check_gpu_available()
+    if backend.mitigation is not None:
+        if backend.kind == "ibm" and not _is_fake(backend.device):
+            raise ValueError(_IBM_MITIGATION)
+        if backend.kind == "custom":
+            raise ValueError(
+                f"mitigation={backend.mitigation!r} applies to the noisy backends this package "
+                "builds (backend='noisy:<FakeDevice>' or a fake BackendV2); a sampler you pass is "
+                "used as it is. Mitigate inside your primitive, or use mitigation=None."
+            )
+        if backend.kind not in ("noisy", "ibm"):
+            raise ValueError(
+                f"mitigation={backend.mitigation!r} corrects readout errors, which only noisy "
+                f"backends have; the {backend.kind!r} backend samples without noise, so "
+                "mitigation could only add calibration noise. Use backend='noisy' / "
+                "'noisy:<FakeDevice>' or a fake BackendV2, or mitigation=None."
+            )
+    return backend
 
 
 def fake_device(name: str) -> Any:
@@ -329,9 +446,42 @@ def resolve_backend(
     sampler: Any = None,
     pass_manager: Any = None,
     optimization_level: int = 1,
+    mitigation: str | None = None,
+    device: str = "CPU",
 ) -> CircuitBackend:
-    """Build the :class:`CircuitBackend` that ``backend`` names (see the module docstring)."""
+    """Build the :class:`CircuitBackend` that ``backend`` names (see the module docstring).
+
+    ``device="GPU"`` and ``mitigation="mthree"`` are refused with a ``ValueError`` on backends they
+    do not apply to, and ``device="GPU"`` also where this qiskit-aer has no GPU.
+    """
+    from optuna_qnas.solvers._qiskit_mitigation import validate_mitigation
+
     shots = _validate_shots(shots)
+    options = {
+        "mitigation": validate_mitigation(mitigation),
+        "aer_device": _validate_device(device),
+    }
+    if (
+        options["mitigation"] is not None
+        and sampler is None
+        and isinstance(backend, str)
+        and backend.partition(":")[0].strip().lower() == "ibm"
+    ):
+        raise ValueError(_IBM_MITIGATION)  # before connecting to IBM Quantum
+    return _check_options(
+        _resolve(backend, shots, seed, sampler, pass_manager, optimization_level, options)
+    )
+
+
+def _resolve(
+    backend: Any,
+    shots: int,
+    seed: int | None,
+    sampler: Any,
+    pass_manager: Any,
+    optimization_level: int,
+    options: dict[str, Any],
+) -> CircuitBackend:
     if optimization_level not in (0, 1, 2, 3):
         raise ValueError(f"optimization_level must be 0, 1, 2 or 3; got {optimization_level!r}.")
     if sampler is not None:
@@ -349,6 +499,7 @@ def resolve_backend(
             sampler=sampler,
             pass_manager=pass_manager,
             shots=shots,
+            **options,
         )
     if not isinstance(backend, str):
         from qiskit.providers import BackendV2
@@ -363,6 +514,7 @@ def resolve_backend(
                 # A real IBM backend is reconnected by name after unpickling; a fake one travels.
                 device_name=None if _is_fake(backend) else backend.name,
                 optimization_level=optimization_level,
+                **options,
             )
         raise ValueError(
             f"backend must be one of {', '.join(_KINDS)} (optionally 'noisy:<FakeDevice>' or "
@@ -378,11 +530,13 @@ def resolve_backend(
             "sampler=<BaseSamplerV2>."
         )
     if kind == "statevector":
-        return CircuitBackend("statevector", "aer_statevector_exact", shots=shots, seed=seed)
+        return CircuitBackend(
+            "statevector", "aer_statevector_exact", shots=shots, seed=seed, **options
+        )
     if kind in ("shots", "mps"):
         # Aer executes h / rz / rzz / rx / measure natively: no pass manager is needed.
         method = "statevector" if kind == "shots" else "matrix_product_state"
-        return CircuitBackend(kind, f"aer_{method}_shots", shots=shots, seed=seed)
+        return CircuitBackend(kind, f"aer_{method}_shots", shots=shots, seed=seed, **options)
     if kind == "noisy":
         device_name = detail.strip() or DEFAULT_NOISY_DEVICE
         device = fake_device(device_name)
@@ -394,6 +548,7 @@ def resolve_backend(
             device=device,
             device_name=device_name,
             optimization_level=optimization_level,
+            **options,
         )
     # kind == "ibm"
     if not ibm_credentials_configured():
@@ -413,6 +568,7 @@ def resolve_backend(
         device=device,
         device_name=device.name,
         optimization_level=optimization_level,
+        **options,
     )
 
 

@@ -75,6 +75,8 @@ class _GateSolver(abc.ABC):
         warm_start: bool,
         engine: str,
         optimization_level: int = 1,
+        mitigation: str | None = None,
+        device: str = "CPU",
     ) -> None:
         from optuna_qnas.solvers._qiskit_backends import DEFAULT_MAX_QUBITS
         from optuna_qnas.solvers._qiskit_backends import resolve_backend
@@ -95,7 +97,16 @@ class _GateSolver(abc.ABC):
             sampler=sampler,
             pass_manager=pass_manager,
             optimization_level=optimization_level,
+            mitigation=mitigation,
+            device=device,
         )
+        if self.backend.mitigation is not None and engine != "aer":
+            raise ValueError(
+                f"mitigation={self.backend.mitigation!r} corrects the counts of the "
+                f"engine='aer' loop; qiskit-optimization's algorithms (engine={engine!r}, "
+                "qaoa=, vqe=) read their sampler's results themselves. Use engine='aer' or "
+                "mitigation=None."
+            )
         limit = self.backend.num_device_qubits
         if max_qubits is None:
             max_qubits = DEFAULT_MAX_QUBITS[self.backend.kind]
@@ -178,6 +189,8 @@ class _GateSolver(abc.ABC):
         else:
             res = self._solve_small(qubo, num_samples, seed)
             res.info["decomposed"] = False
+        if self.backend.mitigation is not None:
+            res.info["mitigation"] = self.backend.mitigation
         res.info.update(
             {
                 "solver": self._name,

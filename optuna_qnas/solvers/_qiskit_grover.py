@@ -30,8 +30,10 @@ class GroverSolver(_GateSolver):
             Grover rounds without improvement before stopping (``GroverOptimizer``'s own). Default
             6: with 3 the search often stopped early on 6-bit QUBOs (optimum found in 4/6 cases
             where 6 found 9/10 of 5-6-bit cases), at about twice the time.
-        backend, shots, sampler, pass_manager, decompose, max_rounds:
+        backend, shots, sampler, pass_manager, decompose, max_rounds, device:
             As for :class:`QAOASolver`. The exact kind samples Aer's state-vector ``SamplerV2``.
+            Readout mitigation is not offered: ``GroverOptimizer`` reads its sampler's results
+            itself.
         max_qubits:
             Widest circuit, value register and oracle qubit included; sub-QUBOs have
             ``max_qubits - num_value_qubits - 1`` variables. Default 16 on simulators.
@@ -53,6 +55,7 @@ class GroverSolver(_GateSolver):
         max_qubits: int | None = None,
         decompose: bool = True,
         max_rounds: int | None = None,
+        device: str = "CPU",
     ) -> None:
         self.num_value_qubits = check_int("num_value_qubits", num_value_qubits, minimum=3)
         self.num_iterations = check_int("num_iterations", num_iterations)
@@ -66,6 +69,7 @@ class GroverSolver(_GateSolver):
             max_rounds=max_rounds,
             warm_start=False,
             engine="qiskit_optimization",
+            device=device,
         )
         if max_qubits is None and self.backend.num_device_qubits is None:
             # Grover's circuit carries the value register: 16 qubits leave 7 key bits at the

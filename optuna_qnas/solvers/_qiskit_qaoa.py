@@ -59,6 +59,17 @@ class QAOASolver(_VariationalSolver):
         qaoa:
             A ``qiskit_optimization.minimum_eigensolvers.QAOA`` of your own; implies
             ``engine="qiskit_optimization"`` and is used as given.
+        mitigation:
+            ``None`` (default) or ``"mthree"``: readout-error mitigation (mthree's M3) of every
+            sampled distribution, the optimiser's objective and the final sample, on a noisy
+            simulated backend (``"noisy"``, a fake ``BackendV2``) with ``engine="aer"``. The
+            calibration is built once per set of measured qubits and reused by later solves; it
+            is not pickled. Other backends raise ``ValueError``: noiseless ones have no readout
+            error to correct.
+        device:
+            ``"CPU"`` (default) or ``"GPU"``: where the Aer simulators (``"statevector"``,
+            ``"shots"``, ``"noisy"``) run. ``"GPU"`` needs ``pip install qiskit-aer-gpu`` and an
+            NVIDIA CUDA GPU; without them it raises ``ValueError``.
 
     .. note:: Requires ``qiskit``, ``qiskit-aer`` and ``qiskit-optimization``
        (``pip install optuna-qnas[qiskit]``).
@@ -84,6 +95,8 @@ class QAOASolver(_VariationalSolver):
         cvar_alpha: float | None = None,
         initial_point: Any = None,
         engine: str = "aer",
+        mitigation: str | None = None,
+        device: str = "CPU",
         qaoa: Any = None,
     ) -> None:
         if qaoa is not None:
@@ -112,6 +125,8 @@ class QAOASolver(_VariationalSolver):
             max_rounds=max_rounds,
             warm_start=warm_start,
             engine=engine,
+            mitigation=mitigation,
+            device=device,
         )
 
     def __repr__(self) -> str:

@@ -149,6 +149,35 @@ class _VariationalSolver(_GateSolver):
         }
         return SolverResult.from_samples(qubo, run.samples, num_samples, info)
 
+    def distribution(
+        self, qubo: QUBO, point: Any, seed: int | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Bitstrings (shape ``(m, n)``) and their probabilities in the circuit's state at
+        parameters ``point``.
+
+        Exact probabilities of all ``2^n`` states on the state-vector backend; on a sampling
+        backend the observed bitstrings and their frequencies (readout-mitigated with
+        ``mitigation``), sampled as the solve seeded with ``seed`` samples them. With a solve's
+        ``info["optimal_point"]`` and seed this is the distribution its final samples were taken
+        from; ``qubo`` must fit one circuit (``max_qubits``).
+        """
+        from optuna_qnas.solvers._qiskit_variational import index_to_bits
+        from optuna_qnas.solvers._qiskit_variational import sample_distribution
+
+        if qubo.num_variables > self._sub_width():
+            raise ValueError(
+                f"distribution() runs one circuit: the QUBO has {qubo.num_variables} variables "
+                f"but max_qubits is {self._sub_width()}."
+            )
+        circuit, params = self._circuit(qubo)
+        theta = np.asarray(point, dtype=float).ravel()
+        if len(theta) != len(params):
+            raise ValueError(
+                f"point has {len(theta)} values but the circuit has {len(params)} parameters."
+            )
+        idx, probs = sample_distribution(qubo, circuit, params, self.backend, theta, seed=seed)
+        return index_to_bits(idx, qubo.num_variables), probs
+
     @abc.abstractmethod
     def _qiskit_optimization_algorithm(self, qubo: QUBO) -> Any:
         """The qiskit-optimization minimum eigensolver of the ``engine="qiskit_optimization"``

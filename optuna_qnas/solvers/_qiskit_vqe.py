@@ -31,6 +31,8 @@ class VQESolver(_VariationalSolver):
             ``engine="qiskit_optimization"``.
         maxiter:
             Optimiser iterations (default 80: a VQE has ``n * (reps + 1)`` parameters).
+        mitigation, device:
+            As for :class:`QAOASolver`.
 
     .. note:: Requires ``pip install optuna-qnas[qiskit]``.
     """
@@ -59,6 +61,8 @@ class VQESolver(_VariationalSolver):
         cvar_alpha: float | None = None,
         initial_point: Any = None,
         engine: str = "aer",
+        mitigation: str | None = None,
+        device: str = "CPU",
         vqe: Any = None,
     ) -> None:
         if vqe is not None:
@@ -102,6 +106,8 @@ class VQESolver(_VariationalSolver):
             max_rounds=max_rounds,
             warm_start=warm_start,
             engine=engine,
+            mitigation=mitigation,
+            device=device,
         )
 
     def __repr__(self) -> str:

@@ -89,9 +89,15 @@ class ReadoutMitigator:
     def measured_qubits(circuit: Any) -> tuple[int, ...]:
         """The physical qubit behind each classical bit of a transpiled, measured circuit
         (classical bit ``i`` -> entry ``i``)."""
-        from mthree.utils import final_measurement_mapping
-
-        mapping = final_measurement_mapping(circuit)
+        # The last measurement into each classical bit, read from the back of the circuit
+        # (mthree.utils.final_measurement_mapping does the same through a deprecated qiskit API).
+        mapping: dict[int, int] = {}
+        for instruction in reversed(circuit.data):
+            if instruction.operation.name != "measure":
+                continue
+            clbit = circuit.find_bit(instruction.clbits[0]).index
+            if clbit not in mapping:
+                mapping[clbit] = circuit.find_bit(instruction.qubits[0]).index
         if sorted(mapping) != list(range(circuit.num_clbits)):
             raise ValueError(
                 "Readout mitigation needs every classical bit to hold a final measurement; this "

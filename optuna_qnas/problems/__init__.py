@@ -1,4 +1,5 @@
-"""Benchmark problems (tabular NAS/HPO benchmarks, real-data Lightning NAS tasks).
+"""Benchmark problems (tabular NAS/HPO benchmarks, large synthetic and composed search spaces,
+real-data Lightning NAS tasks).
 
 ``get_problem(name)`` resolves a registry name such as ``"nasbench201-cifar10"``;
 ``list_problems()`` lists every name with a one-line description and whether it can run here.
@@ -15,6 +16,10 @@ from typing import NamedTuple
 from optuna_qnas.problems._base import Problem
 from optuna_qnas.problems._bocs import contamination_problem
 from optuna_qnas.problems._bocs import DESCRIPTION as _BOCS_DESCRIPTION
+from optuna_qnas.problems._large import describe_large
+from optuna_qnas.problems._large import large_problem
+from optuna_qnas.problems._large import LARGE_PROBLEMS
+from optuna_qnas.problems._large import NEEDS_TABLES
 from optuna_qnas.problems._tabular import describe_tabular
 from optuna_qnas.problems._tabular import tabular_problem
 from optuna_qnas.problems._tabular import TABULAR_PROBLEMS
@@ -100,7 +105,7 @@ def _lightning_problem(name: str) -> Problem:
 
 def problem_names() -> list[str]:
     """All registry names, available here or not."""
-    return [*TABULAR_PROBLEMS, "bocs-contamination", *_LIGHTNING_PROBLEMS]
+    return [*TABULAR_PROBLEMS, "bocs-contamination", *LARGE_PROBLEMS, *_LIGHTNING_PROBLEMS]
 
 
 def list_problems() -> list[ProblemInfo]:
@@ -113,6 +118,9 @@ def list_problems() -> list[ProblemInfo]:
         tab_ok, tab_reason = False, "unavailable: pip install 'optuna-qnas[bench]'"
     infos = [ProblemInfo(n, describe_tabular(n), tab_ok, tab_reason) for n in TABULAR_PROBLEMS]
     infos.append(ProblemInfo("bocs-contamination", _BOCS_DESCRIPTION, True, ""))
+    for name in LARGE_PROBLEMS:
+        ok, why = (tab_ok, tab_reason) if name in NEEDS_TABLES else (True, "")
+        infos.append(ProblemInfo(name, describe_large(name), ok, why))
     module, reason = _lightning_module()
     for name, (function, _, description) in _LIGHTNING_PROBLEMS.items():
         ok = module is not None and hasattr(module, function)
@@ -133,6 +141,8 @@ def get_problem(name: str) -> Problem:
         return tabular_problem(kind, suffix, name_prefix=prefix, mixed_view=mixed)
     if name == "bocs-contamination":
         return contamination_problem()
+    if name in LARGE_PROBLEMS:
+        return large_problem(name)
     if name in _LIGHTNING_PROBLEMS:
         return _lightning_problem(name)
     raise ValueError(

@@ -47,6 +47,18 @@ _LIGHTNING_PROBLEMS: dict[str, tuple[str, dict[str, Any], str]] = {
         {"quick": True},
         "digits cell CNN in quick mode (500 images, 3 epochs; for smoke tests)",
     ),
+    "digits-macro": (
+        "make_digits_macro_objective",
+        {},
+        "scikit-learn digits: macro CNN of 12 layers (operation, width, activation, skip) plus "
+        "learning rate and weight decay, 182 bits, trained with Lightning (10 epochs), maximise "
+        "validation accuracy",
+    ),
+    "digits-macro-quick": (
+        "make_digits_macro_objective",
+        {"quick": True},
+        "digits macro CNN in quick mode (500 images, 2 epochs; for smoke tests)",
+    ),
     "ucr-italypowerdemand": (
         "make_ucr_objective",
         {"dataset": "ItalyPowerDemand"},

@@ -1,7 +1,7 @@
 """Real-data NAS tasks trained with a real Lightning ``Trainer``, all offline.
 
 - Digits (scikit-learn's bundled 8x8 handwritten digits, 1,797 images): the NAS-Bench-201-style
-  cell CNN or an MLP.
+  cell CNN, an MLP, or a 12-layer macro CNN with its learning rate and weight decay (182 bits).
 - UCR/UEA time-series classification from the datasets bundled inside aeon
   (``ItalyPowerDemand``, ``GunPoint``, ``BasicMotions``, ...): a 1-D CNN / TCN.
 - Text: word-level sentiment from the human-rated lexicon bundled in ``vaderSentiment``
@@ -39,6 +39,7 @@ __all__ = [
     "bundled_ucr_datasets",
     "format_summary_table",
     "make_array_objective",
+    "make_digits_macro_objective",
     "make_digits_objective",
     "make_text_objective",
     "make_ucr_objective",
@@ -102,6 +103,41 @@ def make_digits_objective(
         data = (X_tr, y_tr, X_va, y_va)
     epochs = max_epochs if max_epochs is not None else (3 if quick else 15)
     return make_array_objective(seed, data=data, space=space, max_epochs=epochs, **kwargs)
+
+
+def make_digits_macro_objective(
+    seed: int,
+    *,
+    quick: bool = False,
+    ordinal: bool = False,
+    max_epochs: int | None = None,
+    **kwargs: Any,
+) -> Callable[[Any], float | tuple[float, ...]]:
+    """Macro NAS on scikit-learn's digits: ``trial -> validation accuracy``.
+
+    12 layers, each with an operation, width, activation and residual-skip choice, plus Adam's
+    learning rate and weight decay (:class:`~optuna_qnas.problems._lightning_macro.MacroSpace`;
+    182 bits in the default encoding).
+
+    Args:
+        seed:
+            Fixes the train/val split, the weights and the data order.
+        quick:
+            500 training / 300 validation images and 2 epochs (a smoke test); otherwise the full
+            split (1,347 / 450) and 10 epochs.
+        ordinal:
+            Integer view of the categorical choices (for CMA-ES).
+        max_epochs:
+            Overrides the epochs of the mode.
+        kwargs:
+            Passed to :func:`make_digits_objective` and on to :func:`make_array_objective`.
+    """
+    from optuna_qnas.problems._lightning_macro import MacroSpace
+
+    epochs = max_epochs if max_epochs is not None else (2 if quick else 10)
+    return make_digits_objective(
+        seed, quick=quick, space=MacroSpace(ordinal=ordinal), max_epochs=epochs, **kwargs
+    )
 
 
 def make_ucr_objective(

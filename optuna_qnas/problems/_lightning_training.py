@@ -152,7 +152,9 @@ def make_array_objective(
         max_epochs:
             Training epochs (the pruner may stop earlier).
         batch_size, lr, weight_decay:
-            Adam training settings.
+            Adam training settings. A space whose config has ``lr`` / ``weight_decay``
+            attributes (e.g. the ``digits-macro`` space, which searches them) overrides these
+            per trial.
         monitor:
             The metric reported to the pruner and returned: ``"val_acc"``.
         pruning:
@@ -236,7 +238,10 @@ def make_array_objective(
                 )
                 val_loader = DataLoader(val_ds, batch_size=max(batch_size, 256))
                 model = _classifier_class()(
-                    net, lr=lr, weight_decay=weight_decay, example=torch.from_numpy(X_tr[:1])
+                    net,
+                    lr=float(getattr(config, "lr", lr)),
+                    weight_decay=float(getattr(config, "weight_decay", weight_decay)),
+                    example=torch.from_numpy(X_tr[:1]),
                 )
                 callbacks: list[Any] = [
                     ModelCostCallback(

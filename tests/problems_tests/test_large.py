@@ -265,3 +265,28 @@ def test_three_trial_study_runs(problems, objectives, name, sampler):
         better = min if problem.directions[0] == "minimize" else max
         true = [t.user_attrs.get("true_value", t.value) for t in study.trials]
         assert better(problem.optimum, *true) == problem.optimum
+
+
+# --------------------------------------------------------------------------- digits-macro
+
+
+def test_digits_macro_quick_trains_with_the_searched_settings():
+    pytest.importorskip("lightning")
+    from optuna_qnas.problems._lightning_tasks import make_digits_macro_objective
+
+    problem = get_problem("digits-macro-quick")
+    assert get_problem("digits-macro").directions == ("maximize",)
+    study = optuna.create_study(direction="maximize", sampler=QuantumAnnealingSampler(seed=0))
+    study.optimize(problem.make_objective(0), n_trials=2)
+    assert [t.state for t in study.trials] == [optuna.trial.TrialState.COMPLETE] * 2
+    trial = study.trials[0]
+    space = {k: d for k, d in trial.distributions.items() if not d.single()}
+    assert SearchSpaceEncoding(space).n_bits == 182 >= 150
+    assert all(0.0 <= t.value <= 1.0 for t in study.trials)
+    assert trial.user_attrs["epochs_trained"] == 2
+    # The learning rate is a searched setting: the same network with another rate trains to
+    # another accuracy.
+    objective = make_digits_macro_objective(0, quick=True, max_epochs=1, cost_repeats=1)
+    params = dict(trial.params)
+    values = {lr: objective(optuna.trial.FixedTrial({**params, "lr": lr})) for lr in (1e-3, 1e-1)}
+    assert values[1e-3] != values[1e-1]

@@ -169,6 +169,14 @@ HPOBENCH = (
     "hpobench-credit-g",
 )
 FCNET_MIXED = tuple(f"{name}-mixed" for name in FCNET)
+LARGE = (
+    "nas-macro-nb201",
+    "bocs-contamination-100",
+    "ising-sparsification-4x30",
+    "ackley-153",
+    "planted-qubo-500",
+    "planted-qubo-2000",
+)
 METRICS = ("auto", "best_so_far")
 
 
@@ -254,6 +262,26 @@ SUITES: dict[str, Suite] = {
             tuple(range(10)),
             100,
             metric="best_so_far",
+        ),
+        Suite(
+            "large",
+            "wide search spaces (171 to 2,000 bits in the default encoding): macro NAS over "
+            "NAS-Bench-201 cells, BOCS contamination with 100 stages, Ising sparsification, "
+            "mixed Ackley, planted QUBOs",
+            LARGE,
+            ("annealing", "tpe", "random", "gp"),
+            tuple(range(10)),
+            100,
+            checkpoints=(50, 100),
+        ),
+        Suite(
+            "large-lightning",
+            "macro NAS on scikit-learn digits (a real Trainer per trial, CPU), 150+ bits",
+            ("digits-macro",),
+            ("annealing", "tpe", "random"),
+            tuple(range(5)),
+            50,
+            checkpoints=(25, 50),
         ),
         Suite(
             "smoke",

@@ -265,7 +265,7 @@ SUITES: dict[str, Suite] = {
         ),
         Suite(
             "large",
-            "wide search spaces (171 to 2,000 bits in the default encoding): macro NAS over "
+            "wide search spaces (100 to 2,000 bits in the default encoding): macro NAS over "
             "NAS-Bench-201 cells, BOCS contamination with 100 stages, Ising sparsification, "
             "mixed Ackley, planted QUBOs",
             LARGE,

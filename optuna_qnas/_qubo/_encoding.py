@@ -410,11 +410,17 @@ class SearchSpaceEncoding:
         return [p.name for p in self.params]
 
     @property
-    def n_configurations(self) -> float:
-        """Number of distinct level tuples (``inf`` when a parameter is binned, i.e. refined)."""
-        if any(p.is_binned for p in self.params):
+    def is_binned(self) -> bool:
+        """Whether some parameter is binned (its levels are refined into values)."""
+        return any(p.is_binned for p in self.params)
+
+    @property
+    def n_configurations(self) -> float | int:
+        """Number of distinct level tuples: an exact integer (2,000 binary parameters overflow a
+        float), ``inf`` when a parameter is binned, i.e. refined."""
+        if self.is_binned:
             return math.inf
-        return float(np.prod([p.n_levels for p in self.params], dtype=float))
+        return math.prod(int(p.n_levels) for p in self.params)
 
     def _slice(self, k: int) -> slice:
         return slice(self.offsets[k], self.offsets[k + 1])

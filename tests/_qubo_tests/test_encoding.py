@@ -224,3 +224,18 @@ def test_log_range_one_float_wide_keeps_every_level_round_trip() -> None:
         for seed in range(5):
             v = wide.value_in_level(level, np.random.RandomState(seed))
             assert wide.level_of(v) == level and 1e-5 <= v <= 1e-1
+
+
+def test_a_space_of_more_configurations_than_a_float_holds_is_counted_exactly() -> None:
+    import warnings
+
+    from optuna.distributions import CategoricalDistribution
+
+    from optuna_qnas._qubo._encoding import SearchSpaceEncoding
+
+    space = {f"x{i:04d}": CategoricalDistribution((0, 1)) for i in range(1100)}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no overflow to inf on the way
+        enc = SearchSpaceEncoding(space)
+        assert not enc.is_binned
+        assert enc.n_configurations == 2**1100

@@ -7,7 +7,6 @@ candidates, diagnostics, and the state the next proposal starts from.
 from __future__ import annotations
 
 from collections.abc import Mapping
-import math
 from typing import Any
 
 import numpy as np
@@ -134,12 +133,12 @@ def ranked_candidates(
     groups.append(("refine", centres))  # only binned tuples pass the filter below
     groups.append(("local", one_parameter_moves(centres, sizes, settings.max_neighbours, rng)))
     groups.append(("random", random_levels(settings.n_random, sizes, rng)))
-    binned = enc.n_configurations == math.inf
+    binned = enc.is_binned
     pool = merge_candidates(groups, seen, repeats, binned)
     info["pool_size"] = len(pool)
     if not pool:
         key = tuple(int(v) for v in best_read)
-        if len(seen) >= float(np.prod(sizes, dtype=float)) or (
+        if len(seen) >= enc.n_configurations or (
             binned and repeats.get(key, 0) < MAX_BIN_REPEATS
         ):
             info["repeated_levels"] = True

@@ -280,6 +280,11 @@ def _compare(args: argparse.Namespace, argv: Sequence[str]) -> int:
     return 0
 
 
+#: A best configuration printed by `compare` names at most this many parameters (a wide space
+#: has thousands; the storage keeps them all).
+MAX_PRINTED_PARAMS = 12
+
+
 def _print_best(result: Any) -> None:
     """The best configuration each sampler found (over its seeds), with its noise-free value
     where the problem records one (the tabular benchmarks' mean over training seeds)."""
@@ -293,7 +298,10 @@ def _print_best(result: Any) -> None:
                 continue
             sign = -1.0 if runs[0].direction == "maximize" else 1.0
             best = min(runs, key=lambda r: sign * r.final_best)
-            params = ", ".join(f"{k}={v}" for k, v in best.best_params.items())
+            items = list(best.best_params.items())
+            params = ", ".join(f"{k}={v}" for k, v in items[:MAX_PRINTED_PARAMS])
+            if len(items) > MAX_PRINTED_PARAMS:
+                params += f", ... ({len(items) - MAX_PRINTED_PARAMS} more in the storage)"
             line = f"  {sampler:<10} seed={best.seed}  value={best.final_best:.4g}"
             if best.has_true_values:
                 finite = best.true_values[np.isfinite(best.values)]

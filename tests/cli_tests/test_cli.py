@@ -211,3 +211,24 @@ def test_report_on_a_storage_without_comparisons(tmp_path):
     optuna.create_study(storage=f"sqlite:///{db}", study_name="not-a-comparison")
     proc = _run("report", "--storage", f"sqlite:///{db}", "--out", str(tmp_path / "r"))
     _one_line_error(proc, "holds no comparison studies")
+
+
+def test_a_wide_best_configuration_is_printed_in_short(tmp_path):
+    proc = _run(
+        "compare",
+        "--problem",
+        "bocs-contamination-100",
+        "--samplers",
+        "random",
+        "--trials",
+        "2",
+        "--seeds",
+        "1",
+        "--out",
+        str(tmp_path / "wide"),
+        "--no-progress",
+    )
+    assert proc.returncode == 0, proc.stderr
+    line = next(ln for ln in proc.stdout.splitlines() if ln.strip().startswith("random"))
+    assert "x11=" in line and "x12=" not in line
+    assert "... (88 more in the storage)" in line

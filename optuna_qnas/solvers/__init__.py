@@ -1,4 +1,5 @@
-"""QUBO solvers: one protocol, a dimod adapter with presets, and qiskit adapters (lazy)."""
+"""QUBO solvers: one protocol, a dimod adapter with presets, qiskit adapters and the
+decomposition of wide QUBOs (both imported lazily)."""
 
 from __future__ import annotations
 
@@ -11,10 +12,13 @@ from optuna_qnas.solvers._dimod import make_solver
 from optuna_qnas.solvers._penalty import PenaltySolver
 
 
-# The qiskit solvers stay optional (the `qiskit` extra): resolved on first access (PEP 562).
+# The qiskit solvers and the decomposition (dwave-hybrid) stay optional (the `qiskit` and
+# `dwave` extras) and slow to import: resolved on first access (PEP 562).
 _LAZY = {
     name: "optuna_qnas.solvers._qiskit" for name in ("QAOASolver", "VQESolver", "GroverSolver")
 }
+_LAZY["DecompositionSolver"] = "optuna_qnas.solvers._decomposition"
+_LAZY["SolverSubproblemSampler"] = "optuna_qnas.solvers._decomposition"
 
 
 def __getattr__(name: str) -> Any:
@@ -26,12 +30,14 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "DecompositionSolver",
     "DimodSolver",
     "GroverSolver",
     "PenaltySolver",
     "QAOASolver",
     "QUBOSolver",
     "SolverResult",
+    "SolverSubproblemSampler",
     "VQESolver",
     "make_solver",
 ]

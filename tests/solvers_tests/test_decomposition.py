@@ -269,7 +269,7 @@ def test_subproblem_sampler_in_a_hybrid_workflow_on_a_spin_model() -> None:
 
 
 def test_aggregation_of_subsolver_info() -> None:
-    infos = [
+    infos: list[dict[str, Any]] = [
         {"mean_chain_length": 1.5, "max_chain_length": 2, "qpu_access_time": 10.0, "ok": True},
         {"mean_chain_length": 2.5, "max_chain_length": 4, "qpu_access_time": 30.0, "x": "a"},
     ]

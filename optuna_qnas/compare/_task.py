@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import optuna
+from optuna.exceptions import UpdateFinishedTrialError
 from optuna.storages import BaseStorage
 from optuna.study import StudyDirection
 from optuna.trial import TrialState
@@ -81,8 +82,13 @@ def _prepare_study(task: RunTask, storage: BaseStorage) -> tuple[optuna.Study, i
     trials = study.get_trials(deepcopy=False)
     for trial in trials:
         if trial.state in (TrialState.RUNNING, TrialState.WAITING):
-            storage.set_trial_system_attr(trial._trial_id, INTERRUPTED_ATTR, True)
-            storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
+            try:
+                storage.set_trial_system_attr(trial._trial_id, INTERRUPTED_ATTR, True)
+                storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
+            except UpdateFinishedTrialError:
+                # Another process (a worker of an interrupted run that is still alive) finished
+                # it meanwhile: a finished trial is kept as it is.
+                continue
     return study, len(counted_trials(study.get_trials(deepcopy=False)))
 
 

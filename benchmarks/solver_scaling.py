@@ -324,9 +324,46 @@ def markdown(result: dict[str, Any]) -> str:
                 )
             lines.append(f"| {solver} | " + " | ".join(cells) + " |")
         lines.append("")
+    lines.extend(_decomposition_table(result["runs"], sizes))
     conv = ", ".join(f"{n:,}: {ms:.1f} ms" for n, ms in sorted(result["conversion_ms"].items()))
     lines.append(f"QUBO -> BQM conversion (included in every time above): {conv}.")
     return "\n".join(lines)
+
+
+def _decomposition_table(runs: list[dict[str, Any]], sizes: list[int]) -> list[str]:
+    """Per decomposition setting: the gap of its initial anneal, the gap it ended at, and the
+    iterations it ran (means over the seeds)."""
+    lines = []
+    for family in FAMILIES:
+        rows = [r for r in runs if r["family"] == family and "decomposition_iterations" in r]
+        if not rows:
+            continue
+        lines.append(f"### {family}, decomposition: gap of its start -> final gap, iterations")
+        lines.append("")
+        lines.append("| solver | " + " | ".join(f"n = {n:,}" for n in sizes) + " |")
+        lines.append("|---|" + "---:|" * len(sizes))
+        for solver in dict.fromkeys(r["solver"] for r in rows):
+            cells = []
+            for n in sizes:
+                rs = [r for r in rows if r["solver"] == solver and r["n"] == n]
+                if not rs:
+                    cells.append("")
+                elif any(r["initial_energy"] is None for r in rs):
+                    cells.append("solved whole")
+                else:
+                    start = np.mean(
+                        [
+                            (r["initial_energy"] - r["reference_energy"])
+                            / abs(r["reference_energy"])
+                            for r in rs
+                        ]
+                    )
+                    its = np.mean([r["decomposition_iterations"] for r in rs])
+                    gap = np.mean([r["gap"] for r in rs])
+                    cells.append(f"{100 * start:.2f} -> {100 * gap:.2f} %, {its:.0f} it.")
+            lines.append(f"| {solver} | " + " | ".join(cells) + " |")
+        lines.append("")
+    return lines
 
 
 def _versions() -> dict[str, str]:

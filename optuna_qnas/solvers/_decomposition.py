@@ -386,8 +386,34 @@ class _Archive:
         self._rows = dict(kept)
 
     def rows(self) -> np.ndarray:
+        """The kept rows, lowest energy first."""
         self._prune()
         return np.stack([value[2] for value in self._rows.values()])
+
+
+def _best_flips(bqm: Any, x: np.ndarray, k: int) -> np.ndarray:
+    """The ``k`` single-bit flips of ``x`` (a BINARY sample over labels ``0..n-1``) that raise
+    the energy least, lowest first, shape ``(min(k, n), n)``."""
+    from scipy import sparse
+
+    n = len(x)
+    lin, (row, col, bias), _ = bqm.to_numpy_vectors(variable_order=range(n))
+    adj = sparse.csr_matrix(
+        (np.concatenate([bias, bias]), (np.concatenate([row, col]), np.concatenate([col, row]))),
+        shape=(n, n),
+    )
+    xf = x.astype(float)
+    delta = (1.0 - 2.0 * xf) * (np.asarray(lin, dtype=float) + adj @ xf)
+    chosen = np.argsort(delta, kind="stable")[:k]
+    flips = np.repeat(x[None, :].astype(np.int8), len(chosen), axis=0)
+    flips[np.arange(len(chosen)), chosen] ^= 1
+    return flips
+
+
+def _is_in(rows: np.ndarray, pool: np.ndarray) -> np.ndarray:
+    """Per row of ``rows``, whether it is a row of ``pool``."""
+    seen = {r.tobytes() for r in np.asarray(pool, dtype=np.int8)}
+    return np.array([r.tobytes() in seen for r in np.asarray(rows, dtype=np.int8)], dtype=bool)
 
 
 def _lowest_energy(state: Any) -> float:
@@ -429,9 +455,10 @@ class DecompositionSolver:
     ``EnergyImpactDecomposer`` | ``SolverSubproblemSampler`` | ``SplatComposer``, in
     ``hybrid.Loop``), started from the lowest of ``initial_reads`` short simulated-annealing
     reads of the whole QUBO (or from a uniform random sample). The result holds the
-    ``num_samples`` lowest distinct samples the loop passed through (the state after each
-    iteration, and the state with each of the subsolver's other samples of that subproblem),
-    scored under the QUBO.
+    ``num_samples`` lowest distinct samples the loop passed through (the initial reads, the state
+    after each iteration, and the state with each of the subsolver's other samples of that
+    subproblem), filled up, where those are fewer, with the single-bit flips of the best sample
+    that raise its energy least; all scored under the QUBO.
 
     Args:
         subsolver:
@@ -473,12 +500,12 @@ class DecompositionSolver:
 
     ``solve`` records in the result's ``info``: ``decomposition_iterations`` (loop iterations),
     ``decomposition_subproblems`` (subsolves; one per iteration), ``decomposition_improvements``,
-    ``initial_energy``, ``initial_seconds``, ``subsolver_seconds`` (total wall time in the
-    subsolver), ``solve_seconds``; for QPU-like subsolvers the embedding statistics over the
-    subproblems (``mean_chain_length``: mean, ``max_chain_length``: max,
-    ``chain_break_fraction_mean`` / ``_max``, ``num_physical_qubits_mean`` / ``_max``, summed
-    ``qpu_access_time``); and ``subproblem_info``: mean, max and total of every numeric entry of
-    the subsolver's ``info``.
+    ``initial_energy``, ``initial_seconds``, ``neighbour_samples`` (single flips added to reach
+    ``num_samples``), ``subsolver_seconds`` (total wall time in the subsolver), ``solve_seconds``;
+    for QPU-like subsolvers the embedding statistics over the subproblems
+    (``mean_chain_length``: mean, ``max_chain_length``: max, ``chain_break_fraction_mean`` /
+    ``_max``, ``num_physical_qubits_mean`` / ``_max``, summed ``qpu_access_time``); and
+    ``subproblem_info``: mean, max and total of every numeric entry of the subsolver's ``info``.
 
     .. note:: Requires ``dwave-hybrid`` (``pip install 'optuna-qnas[dwave]'``).
     """
@@ -598,7 +625,17 @@ class DecompositionSolver:
             initial_energy=float(initial_energies[best]),
         )
         info["initial_seconds"] = round(initial_seconds, 6)
-        result = SolverResult.from_samples(qubo, archive.rows(), num_samples, info)
+        rows = archive.rows()
+        info["neighbour_samples"] = 0
+        if len(rows) < num_samples:
+            # Subsolves of small subproblems often agree on one sample: fill up with the
+            # lowest-energy single flips of the best sample, so that a caller asking for
+            # num_samples distinct candidates gets them.
+            extra = _best_flips(bqm, rows[0], num_samples)
+            extra = extra[~_is_in(extra, rows)][: num_samples - len(rows)]
+            info["neighbour_samples"] = len(extra)
+            rows = np.vstack([rows, extra])
+        result = SolverResult.from_samples(qubo, rows, num_samples, info)
         result.info["solve_seconds"] = round(time.perf_counter() - start, 6)
         return result
 

@@ -104,6 +104,18 @@ def test_a_seeded_solve_is_reproducible() -> None:
     assert a.energies[0] <= a.info["initial_energy"] + 1e-9
 
 
+def test_few_distinct_subsolves_are_filled_up_with_the_best_single_flips() -> None:
+    qubo = sparse_qubo(150, 4, 9)
+    result = DecompositionSolver().solve(qubo, 16, seed=0)
+    _check_result(result, qubo, 16)
+    assert len(result.samples) == 16
+    added = result.info["neighbour_samples"]
+    assert added >= 1
+    # The added rows are single flips of the best sample.
+    flips = (result.samples != result.samples[0]).sum(axis=1)
+    assert (flips == 1).sum() >= added
+
+
 @pytest.mark.parametrize("traversal", ["energy", "bfs"])
 def test_array_decomposer_selects_what_hybrids_decomposer_selects(traversal: str) -> None:
     # Integer biases: the flip gains are exact, so both rank the variables identically.

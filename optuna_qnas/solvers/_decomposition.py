@@ -428,8 +428,8 @@ def _resolve_subsolver(subsolver: Any) -> Any:
     if isinstance(subsolver, str):
         solver = make_solver(subsolver)
         if _is_simulated_annealing(solver.sampler):
-            # A subproblem needs far fewer reads than a whole QUBO: on 1,000-variable sparse
-            # QUBOs 8 reads per 100-variable subproblem reached the same energies as the
+            # A subproblem needs far fewer reads than a whole QUBO: on sparse QUBOs of 300-2,000
+            # variables 8 reads per 100-variable subproblem reached the same energies as the
             # preset's 64 in a third of the time (benchmarks/solver_scaling.py).
             solver = make_solver(subsolver, num_reads=SUBPROBLEM_SA_READS)
         return solver

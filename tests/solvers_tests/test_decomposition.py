@@ -90,11 +90,12 @@ def test_reaches_the_planted_ground_state_from_a_random_start(seed: int) -> None
     assert len(result.samples) == 6
 
 
-def test_a_seeded_solve_is_reproducible() -> None:
+@pytest.mark.parametrize("subsolver", ["simulated_annealing", "steepest_descent"])
+def test_a_seeded_solve_is_reproducible(subsolver: str) -> None:
     qubo = sparse_qubo(300, 6, 3)
-    solver = DecompositionSolver("simulated_annealing", subproblem_size=40, initial="random")
+    solver = DecompositionSolver(subsolver, subproblem_size=40, initial="random")
     a = solver.solve(qubo, 5, seed=11)
-    b = DecompositionSolver("simulated_annealing", subproblem_size=40, initial="random").solve(
+    b = DecompositionSolver(subsolver, subproblem_size=40, initial="random").solve(
         qubo, 5, seed=11
     )
     np.testing.assert_array_equal(a.samples, b.samples)

@@ -302,7 +302,15 @@ def _sampleset_stats(sampleset: Any) -> dict[str, Any]:
     return stats
 
 
-_PRESETS = ("simulated_annealing", "tabu", "steepest_descent", "exact", "qpu", "hybrid")
+_PRESETS = (
+    "simulated_annealing",
+    "tabu",
+    "steepest_descent",
+    "exact",
+    "qpu",
+    "hybrid",
+    "decomposition",
+)
 _ALIASES = {
     "sa": "simulated_annealing",
     "neal": "simulated_annealing",
@@ -312,15 +320,18 @@ _ALIASES = {
 
 def make_solver(
     name: str = "simulated_annealing", *, num_reads: int | None = None, **sample_kwargs: Any
-) -> DimodSolver:
-    """A ``DimodSolver`` from a preset name.
+) -> Any:
+    """A solver from a preset name (a ``DimodSolver``, or a ``DecompositionSolver``).
 
     Args:
         name:
             ``"simulated_annealing"`` (default, local, dwave-samplers), ``"tabu"``,
             ``"steepest_descent"``, ``"exact"`` (brute force, for tests, <= ~20 bits),
             ``"qpu"`` (``EmbeddingComposite(DWaveSampler())``, needs D-Wave credentials) or
-            ``"hybrid"`` (``LeapHybridSampler``, needs D-Wave credentials).
+            ``"hybrid"`` (``LeapHybridSampler``, needs D-Wave credentials), or
+            ``"decomposition"`` (:class:`optuna_qnas.solvers.DecompositionSolver`: dwave-hybrid's
+            energy-impact decomposition with simulated-annealing subproblems, for wide QUBOs;
+            keyword arguments go to its constructor).
         num_reads:
             Reads per solve; ``None``: 64, fewer for simulated annealing on QUBOs wider than 32
             bits (see :class:`DimodSolver`).
@@ -341,6 +352,12 @@ def make_solver(
             f"Unknown solver {name!r}. Use one of {', '.join(_PRESETS)}, or pass a "
             "dimod.Sampler / an object with solve(qubo, num_samples, seed)."
         )
+    if key == "decomposition":
+        from optuna_qnas.solvers import DecompositionSolver
+
+        if num_reads is not None:
+            sample_kwargs.setdefault("initial_reads", num_reads)
+        return DecompositionSolver(**sample_kwargs)
     if key in ("simulated_annealing", "tabu", "steepest_descent"):
         import dwave.samplers as ds
 

@@ -353,7 +353,7 @@ def make_solver(
             "dimod.Sampler / an object with solve(qubo, num_samples, seed)."
         )
     if key == "decomposition":
-        from optuna_qnas.solvers import DecompositionSolver
+        from optuna_qnas.solvers._decomposition import DecompositionSolver
 
         if num_reads is not None:
             sample_kwargs.setdefault("initial_reads", num_reads)

@@ -426,6 +426,11 @@ def _resolve_subsolver(subsolver: Any) -> Any:
     from optuna_qnas.solvers._dimod import make_solver
 
     if isinstance(subsolver, str):
+        if subsolver.lower() == "decomposition":
+            raise ValueError(
+                "A decomposition cannot solve its own subproblems: use subsolver="
+                "'simulated_annealing', 'tabu', 'steepest_descent', 'qpu', or a solver object."
+            )
         solver = make_solver(subsolver)
         if _is_simulated_annealing(solver.sampler):
             # A subproblem needs far fewer reads than a whole QUBO: on sparse QUBOs of 300-2,000

@@ -314,3 +314,8 @@ def test_import_is_lazy_and_a_missing_hybrid_names_the_extra() -> None:
         "    raise SystemExit('no ImportError')\n"
     )
     subprocess.run([sys.executable, "-c", missing], check=True)
+
+
+def test_a_decomposition_is_refused_as_its_own_subsolver() -> None:
+    with pytest.raises(ValueError, match="cannot solve its own subproblems"):
+        DecompositionSolver("decomposition")

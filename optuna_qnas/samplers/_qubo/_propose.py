@@ -138,9 +138,7 @@ def ranked_candidates(
     info["pool_size"] = len(pool)
     if not pool:
         key = tuple(int(v) for v in best_read)
-        if len(seen) >= enc.n_configurations or (
-            binned and repeats.get(key, 0) < MAX_BIN_REPEATS
-        ):
+        if len(seen) >= enc.n_configurations or (binned and repeats.get(key, 0) < MAX_BIN_REPEATS):
             info["repeated_levels"] = True
             return [(best_read, "mean")], info, state
         info["mutated"] = True

@@ -119,6 +119,7 @@ class ScreenedQuadraticRegression:
         self.min_pairs = int(min_pairs)
         self.candidate_factor = int(candidate_factor)
         self.chance_level = float(chance_level)
+        self._n_allowed = int(np.count_nonzero(self.pair_mask))
         n = self.pair_mask.shape[0]
         self._linear = BayesianQuadraticRegression(np.zeros((n, n), dtype=bool))
         self._model: BayesianQuadraticRegression | None = None
@@ -134,12 +135,13 @@ class ScreenedQuadraticRegression:
     ) -> None:
         X = np.asarray(X, dtype=float)
         y = np.asarray(y, dtype=float)
-        # The linear screen always maximises its own evidence: three scales, n x n, cheap.
-        self._linear.fit(X, y, rng)
+        # The linear screen follows the caller's warm start and refit schedule: when no pair
+        # passes the screen it is the model, fitted once.
+        self._linear.fit(X, y, rng, initial_log_scales=initial_log_scales, optimize=optimize)
         w = self._linear.mean_weights()
         residual = y - self._linear.predict(X)[0]
         n_pairs = screened_pair_budget(
-            len(y), int(self.pair_mask.sum()), self.pairs_per_trial, self.min_pairs
+            len(y), self._n_allowed, self.pairs_per_trial, self.min_pairs
         )
         mask = screen_pairs(
             X,
@@ -149,8 +151,11 @@ class ScreenedQuadraticRegression:
             n_pairs,
             self.candidate_factor,
             self.chance_level,
-            n_tests=int(np.count_nonzero(self.pair_mask)),
+            n_tests=self._n_allowed,
         )
+        if not mask.any():
+            self._model = self._linear
+            return
         self._model = BayesianQuadraticRegression(mask)
         self._model.fit(X, y, rng, initial_log_scales=initial_log_scales, optimize=optimize)
 

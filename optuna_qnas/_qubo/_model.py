@@ -127,6 +127,13 @@ class QUBO:
         sym = np.abs(self.quadratic) + np.abs(self.quadratic).T
         return np.abs(self.linear) + sym.sum(axis=1)
 
+    def flip_deltas(self, x: np.ndarray) -> np.ndarray:
+        """Energy change of flipping each bit of ``x`` (shape (n,)); negative means the flip
+        improves."""
+        xf = np.asarray(x, dtype=float)
+        field = self.linear + (self.quadratic + self.quadratic.T) @ xf
+        return (1.0 - 2.0 * xf) * field
+
     def restricted(self, free: np.ndarray, fixed_values: np.ndarray) -> QUBO:
         """The QUBO over the bits ``free`` (indices) with all other bits fixed to ``fixed_values``
         (shape (n,))."""

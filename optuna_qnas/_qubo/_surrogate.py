@@ -7,6 +7,7 @@ candidate pool, and its Gaussian predictive ranks that pool.
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Protocol
 from typing import runtime_checkable
@@ -90,26 +91,15 @@ class QuadraticFeatures:
         self.n_features = self.n + len(self.rows)
         self._mask = pair_mask
         self._n_left_out = self.n * (self.n - 1) // 2 - len(self.rows)
-        self._left_out: tuple[np.ndarray, np.ndarray] | None = None
 
-    @property
-    def _out_rows(self) -> np.ndarray:
-        return self._left_out_pairs()[0]
-
-    @property
-    def _out_cols(self) -> np.ndarray:
-        return self._left_out_pairs()[1]
-
-    def _left_out_pairs(self) -> tuple[np.ndarray, np.ndarray]:
+    @functools.cached_property
+    def _left_out(self) -> tuple[np.ndarray, np.ndarray]:
         """The pairs left out (within one-hot or domain-wall parameters; usually far fewer than
         the kept ones), built on first use: a sparse mask over thousands of bits leaves out
         millions, and then the kernel form is never used."""
-        if self._left_out is None:
-            left_out = np.triu(np.ones((self.n, self.n), dtype=bool), 1) & ~np.triu(self._mask, 1)
-            rows, cols = np.nonzero(left_out)
-            self._left_out = (rows, cols)
-            return rows, cols
-        return self._left_out
+        left_out = np.triu(np.ones((self.n, self.n), dtype=bool), 1) & ~np.triu(self._mask, 1)
+        rows, cols = np.nonzero(left_out)
+        return rows, cols
 
     def linear(self, X: np.ndarray) -> np.ndarray:
         return np.asarray(X, dtype=float)
@@ -138,7 +128,7 @@ class QuadraticFeatures:
         m = A @ B.T
         gram = 0.5 * (m * m - m)
         if self._n_left_out:
-            r, c = self._out_rows, self._out_cols
+            r, c = self._left_out
             gram -= (A[:, r] * A[:, c]) @ (B[:, r] * B[:, c]).T
         return gram
 
@@ -151,7 +141,8 @@ class QuadraticFeatures:
         k = X.sum(axis=1)
         out = 0.5 * (k * k - k)
         if self._n_left_out:
-            out -= (X[:, self._out_rows] * X[:, self._out_cols]).sum(axis=1)
+            r, c = self._left_out
+            out -= (X[:, r] * X[:, c]).sum(axis=1)
         return out
 
     def to_qubo(self, w_lin: np.ndarray, w_pair: np.ndarray, offset: float = 0.0) -> QUBO:

@@ -130,20 +130,10 @@ class _Archive:
         return np.stack([value[2] for value in self._rows.values()])
 
 
-def _best_flips(bqm: Any, x: np.ndarray, k: int) -> np.ndarray:
-    """The ``k`` single-bit flips of ``x`` (a BINARY sample over labels ``0..n-1``) that raise
-    the energy least, lowest first, shape ``(min(k, n), n)``."""
-    from scipy import sparse
-
-    n = len(x)
-    lin, (row, col, bias), _ = bqm.to_numpy_vectors(variable_order=range(n))
-    adj = sparse.csr_matrix(
-        (np.concatenate([bias, bias]), (np.concatenate([row, col]), np.concatenate([col, row]))),
-        shape=(n, n),
-    )
-    xf = x.astype(float)
-    delta = (1.0 - 2.0 * xf) * (np.asarray(lin, dtype=float) + adj @ xf)
-    chosen = np.argsort(delta, kind="stable")[:k]
+def _best_flips(qubo: QUBO, x: np.ndarray, k: int) -> np.ndarray:
+    """The ``k`` single-bit flips of ``x`` that raise the energy least, lowest first, shape
+    ``(min(k, n), n)``."""
+    chosen = np.argsort(qubo.flip_deltas(x), kind="stable")[:k]
     flips = np.repeat(x[None, :].astype(np.int8), len(chosen), axis=0)
     flips[np.arange(len(chosen)), chosen] ^= 1
     return flips
@@ -375,7 +365,7 @@ class DecompositionSolver:
             # Subsolves of small subproblems often agree on one sample: fill up with the
             # lowest-energy single flips of the best sample, so that a caller asking for
             # num_samples distinct candidates gets them.
-            extra = _best_flips(bqm, rows[0], num_samples)
+            extra = _best_flips(qubo, rows[0], num_samples)
             extra = extra[~_is_in(extra, rows)][: num_samples - len(rows)]
             info["neighbour_samples"] = len(extra)
             rows = np.vstack([rows, extra])

@@ -39,6 +39,12 @@ SA_WIDE_READS = 4
 SA_MIN_SWEEPS = 64
 
 
+def default_sweeps(n: int) -> int:
+    """Sweeps of an annealing solve of ``n`` variables unless told otherwise: 250, ``4 n`` above
+    62 bits, at most 1,000 (dwave-samplers' own default)."""
+    return int(min(max(4 * n, 250), 1000))
+
+
 def annealing_schedule(
     n: int, n_interactions: int, num_samples: int, reads: int = _DEFAULT_READS
 ) -> tuple[int, int]:
@@ -52,7 +58,7 @@ def annealing_schedule(
     with as many sweeps as the visit budget allows (at least ``SA_MIN_SWEEPS``), so that a
     solve of a 2,000-bit QUBO costs tens of milliseconds, not seconds.
     """
-    sweeps = int(min(max(4 * n, 250), 1000))
+    sweeps = default_sweeps(n)
     within_work = min(reads, SA_WORK // (sweeps * max(n + n_interactions, 1)))
     if within_work >= num_samples:
         return within_work, sweeps
@@ -228,25 +234,24 @@ class DimodSolver:
         params = getattr(self.sampler, "parameters", {}) or {}
         kwargs: dict[str, Any] = {}
         sweeps = self.sample_kwargs.get("num_sweeps")
-        if "num_sweeps" in params and sweeps is None:
+        auto_schedule = self._auto_reads and "num_sweeps" in params and sweeps is None
+        if auto_schedule:
+            kwargs["num_reads"], kwargs["num_sweeps"] = annealing_schedule(
+                n, bqm.num_interactions, num_samples, self.num_reads
+            )
+        elif "num_sweeps" in params and sweeps is None:
             # dwave-samplers' default is 1000 sweeps. On sampler-sized QUBOs (30 one-hot bits of a
             # NAS-Bench-201 cell, Thompson draws) 64 reads x 250 sweeps found the constrained
             # optimum as often as 64 x 1000 (82 % vs 83 % of 60 solves) in 40 % of the time;
             # on the 69-bit mixed space 250 sweeps found it as often as 552 (30 of 30 QUBOs),
-            # with more distinct samples. Wider QUBOs get more sweeps (annealing_schedule).
-            sweeps = int(min(max(4 * n, 250), 1000))
+            # with more distinct samples. Wider QUBOs get more sweeps (default_sweeps).
+            sweeps = default_sweeps(n)
             kwargs["num_sweeps"] = sweeps
-        if "num_reads" in params:
+        if "num_reads" in params and not auto_schedule:
             reads = self.num_reads
-            if self._auto_reads and "num_sweeps" in kwargs:
-                reads, kwargs["num_sweeps"] = annealing_schedule(
-                    n, bqm.num_interactions, num_samples, self.num_reads
-                )
-            else:
-                if self._auto_reads and isinstance(sweeps, (int, np.integer)) and sweeps > 0:
-                    reads = min(reads, SA_WORK // (int(sweeps) * (n + bqm.num_interactions)))
-                reads = max(reads, int(num_samples))
-            kwargs["num_reads"] = reads
+            if self._auto_reads and isinstance(sweeps, (int, np.integer)) and sweeps > 0:
+                reads = min(reads, SA_WORK // (int(sweeps) * (n + bqm.num_interactions)))
+            kwargs["num_reads"] = max(reads, int(num_samples))
         if self._tabu_timeout:
             tabu_reads, kwargs["timeout"] = tabu_schedule(n, num_samples)
             if self._auto_tabu:

@@ -24,15 +24,6 @@ from optuna_qnas._qubo import QUBO
 from optuna_qnas.solvers._base import SolverResult
 
 
-def flip_gains(qubo: QUBO, x: np.ndarray) -> np.ndarray:
-    """Energy change of flipping each bit of ``x`` (shape (n,)); negative means the flip
-    improves."""
-    xf = np.asarray(x, dtype=float)
-    sym = qubo.quadratic + qubo.quadratic.T
-    field = qubo.linear + sym @ xf
-    return (1.0 - 2.0 * xf) * field
-
-
 def anneal_incumbents(qubo: QUBO, num_reads: int, seed: int | None) -> np.ndarray:
     """Low-energy samples from simulated annealing (dwave-samplers), shape (num_reads, n)."""
     from dwave.samplers import SimulatedAnnealingSampler
@@ -93,7 +84,7 @@ def decomposed_solve(
     best_e = float(qubo.energies(incumbent))
     initial_e = best_e
     offset = 0
-    ranking = np.argsort(flip_gains(qubo, incumbent), kind="stable")
+    ranking = np.argsort(qubo.flip_deltas(incumbent), kind="stable")
     improvements = 0
     sub_infos: list[dict[str, Any]] = []
     done = 0
@@ -116,7 +107,7 @@ def decomposed_solve(
         if improved:
             incumbent, best_e = full[b].copy(), float(e[b])
             improvements += 1
-            ranking = np.argsort(flip_gains(qubo, incumbent), kind="stable")
+            ranking = np.argsort(qubo.flip_deltas(incumbent), kind="stable")
             offset = 0
             covered = np.zeros(n, dtype=bool)
         else:

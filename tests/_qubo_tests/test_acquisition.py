@@ -141,7 +141,7 @@ def test_pair_kernel_equals_the_explicit_pair_features() -> None:
 
     mask = _mixed_encoding_mask()
     feats = QuadraticFeatures(mask)
-    assert 0 < len(feats._out_rows) < len(feats.rows)  # the kernel path is the one tested
+    assert 0 < len(feats._left_out[0]) < len(feats.rows)  # the kernel path is the one tested
     rng = np.random.RandomState(5)
     A, B = rng.randint(0, 2, size=(9, mask.shape[0])), rng.randint(0, 2, size=(13, mask.shape[0]))
     PA, PB = feats.pairs(A), feats.pairs(B)

@@ -151,31 +151,20 @@ def _lowest_energy(state: Any) -> float:
 
 def _resolve_subsolver(subsolver: Any) -> Any:
     from optuna_qnas.solvers._dimod import _is_simulated_annealing
-    from optuna_qnas.solvers._dimod import DimodSolver
-    from optuna_qnas.solvers._dimod import make_solver
+    from optuna_qnas.solvers._dimod import as_solver
 
-    if isinstance(subsolver, str):
-        if subsolver.lower() == "decomposition":
-            raise ValueError(
-                "A decomposition cannot solve its own subproblems: use subsolver="
-                "'simulated_annealing', 'tabu', 'steepest_descent', 'qpu', or a solver object."
-            )
-        solver = make_solver(subsolver)
-        if _is_simulated_annealing(solver.sampler):
-            # A subproblem needs far fewer reads than a whole QUBO: on sparse QUBOs of 300-2,000
-            # variables 8 reads per 100-variable subproblem reached the same energies as the
-            # preset's 64 in a third of the time (benchmarks/solver_scaling.py).
-            solver = make_solver(subsolver, num_reads=SUBPROBLEM_SA_READS)
-        return solver
-    if callable(getattr(subsolver, "solve", None)):
-        return subsolver
-    if callable(getattr(subsolver, "sample", None)):
-        return DimodSolver(subsolver)
-    raise ValueError(
-        "subsolver must be a preset name ('simulated_annealing', 'tabu', 'steepest_descent', "
-        "'exact', 'qpu', 'hybrid'), an object with solve(qubo, num_samples, seed) or a "
-        f"dimod.Sampler; got {type(subsolver).__name__}."
-    )
+    if isinstance(subsolver, str) and subsolver.lower() == "decomposition":
+        raise ValueError(
+            "A decomposition cannot solve its own subproblems: use subsolver="
+            "'simulated_annealing', 'tabu', 'steepest_descent', 'qpu', or a solver object."
+        )
+    solver = as_solver(subsolver, what="subsolver")
+    if isinstance(subsolver, str) and _is_simulated_annealing(getattr(solver, "sampler", None)):
+        # A subproblem needs far fewer reads than a whole QUBO: on sparse QUBOs of 300-2,000
+        # variables 8 reads per 100-variable subproblem reached the same energies as the
+        # preset's 64 in a third of the time (benchmarks/solver_scaling.py).
+        solver = as_solver(subsolver, num_reads=SUBPROBLEM_SA_READS)
+    return solver
 
 
 def _optional_int(name: str, value: Any) -> int | None:

@@ -441,3 +441,18 @@ def _dwave_token_configured() -> bool:
         return bool(load_config().get("token"))
     except Exception:
         return False
+
+
+def as_solver(solver: Any, num_reads: int | None = None, *, what: str = "solver") -> Any:
+    """A solver object from a preset name, a ``dimod.Sampler`` (wrapped in ``DimodSolver``) or
+    an object with ``solve(qubo, num_samples, seed)`` (returned as it is)."""
+    if isinstance(solver, str):
+        return make_solver(solver, num_reads=num_reads)
+    if callable(getattr(solver, "solve", None)):
+        return solver
+    if callable(getattr(solver, "sample", None)):
+        return DimodSolver(solver, num_reads=num_reads)
+    raise ValueError(
+        f"{what} must be a preset name ({', '.join(_PRESETS)}), a dimod.Sampler, or an object "
+        f"with solve(qubo, num_samples, seed); got {type(solver).__name__}."
+    )

@@ -61,19 +61,6 @@ def check_surrogate(surrogate: Any) -> Callable[[np.ndarray], Any] | None:
 
 def resolve_solver(solver: Any, num_reads: int | None) -> Any:
     """A solver object from a preset name, a dimod sampler, or a ``solve`` object."""
-    from optuna_qnas.solvers._dimod import DimodSolver
-    from optuna_qnas.solvers._dimod import make_solver
+    from optuna_qnas.solvers._dimod import as_solver
 
-    if solver is None:
-        return make_solver("simulated_annealing", num_reads=num_reads)
-    if isinstance(solver, str):
-        return make_solver(solver, num_reads=num_reads)
-    if callable(getattr(solver, "solve", None)):
-        return solver
-    if callable(getattr(solver, "sample", None)):
-        return DimodSolver(solver, num_reads=num_reads)
-    raise ValueError(
-        "solver must be a preset name (e.g. 'simulated_annealing', 'tabu', 'qpu', 'hybrid'), a "
-        "dimod.Sampler, or an object with solve(qubo, num_samples, seed); "
-        f"got {type(solver).__name__}."
-    )
+    return as_solver("simulated_annealing" if solver is None else solver, num_reads)

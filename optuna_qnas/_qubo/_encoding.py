@@ -33,6 +33,7 @@ from optuna.distributions import CategoricalDistribution
 from optuna.distributions import FloatDistribution
 from optuna.distributions import IntDistribution
 
+from optuna_qnas._qubo._layout import BitLayout
 from optuna_qnas._qubo._model import QUBO
 
 
@@ -404,6 +405,12 @@ class SearchSpaceEncoding:
         self.n_bits = int(self.offsets[-1])
         #: ``group[i]`` is the index of the parameter that bit ``i`` belongs to.
         self.group = np.repeat(np.arange(len(self.params)), sizes).astype(int)
+        self._layout = BitLayout(
+            [p.encoding for p in self.params],
+            sizes,
+            [p.n_levels for p in self.params],
+            self.names,
+        )
 
     @property
     def names(self) -> list[str]:
@@ -432,11 +439,7 @@ class SearchSpaceEncoding:
     def encode_levels(self, levels: np.ndarray) -> np.ndarray:
         """Bits of level indices: ``(n_params,)`` -> ``(n_bits,)`` or ``(m, n_params)`` ->
         ``(m, n_bits)``."""
-        lv = np.atleast_2d(np.asarray(levels, dtype=np.int64))
-        out = np.zeros((lv.shape[0], self.n_bits), dtype=np.int8)
-        for k, p in enumerate(self.params):
-            if p.n_bits:
-                out[:, self._slice(k)] = p.encode_levels(lv[:, k])
+        out = self._layout.encode_levels(np.atleast_2d(np.asarray(levels, dtype=np.int64)))
         return out if np.ndim(levels) == 2 else out[0]
 
     def encode(self, params: Mapping[str, Any]) -> np.ndarray:
@@ -449,16 +452,11 @@ class SearchSpaceEncoding:
         b = np.atleast_2d(np.asarray(bits, dtype=np.int8))
         if b.shape[1] != self.n_bits:
             raise ValueError(f"Expected bitstrings of length {self.n_bits}; got {b.shape[1]}.")
-        cols = [p.decode_levels(b[:, self._slice(k)]) for k, p in enumerate(self.params)]
-        return np.stack(cols, axis=1) if cols else np.zeros((b.shape[0], 0), dtype=np.int64)
+        return self._layout.decode_levels(b)
 
     def feasible(self, bits: np.ndarray) -> np.ndarray:
         """Whether every parameter's code is valid, per bitstring: ``(m, n_bits)`` -> ``(m,)``."""
-        b = np.atleast_2d(np.asarray(bits, dtype=np.int8))
-        ok = np.ones(b.shape[0], dtype=bool)
-        for k, p in enumerate(self.params):
-            ok &= p.feasible(b[:, self._slice(k)])
-        return ok
+        return self._layout.feasible(np.atleast_2d(np.asarray(bits, dtype=np.int8)))
 
     def values_of(self, levels: np.ndarray) -> dict[str, Any]:
         """Representative parameter values of one level tuple (shape ``(n_params,)``)."""
@@ -467,17 +465,7 @@ class SearchSpaceEncoding:
     def penalty(self) -> QUBO:
         """The sum of the parameters' penalties over the whole bit vector (0 iff all codes are
         valid)."""
-        n = self.n_bits
-        lin = np.zeros(n)
-        quad = np.zeros((n, n))
-        offset = 0.0
-        for k, p in enumerate(self.params):
-            pen = p.penalty()
-            s = self._slice(k)
-            lin[s] += pen.linear
-            quad[s, s] += pen.quadratic
-            offset += pen.offset
-        return QUBO._unchecked(lin, quad, offset)  # blocks of valid QUBOs on the diagonal
+        return self._layout.penalty()
 
     def pair_mask(self) -> np.ndarray:
         """Which bit pairs ``(i < j)`` carry information, shape ``(n_bits, n_bits)`` bool.

@@ -215,9 +215,8 @@ class QUBOSampler(BaseSampler):
             search_space, self._encoding, max_levels=self._max_levels, float_bins=self._float_bins
         )
         trials = study._get_trials(deepcopy=False, use_cache=True)
-        others = [
-            t for t in trials if t.number != trial.number and all(n in t.params for n in enc.names)
-        ]
+        names = set(enc.names)
+        others = [t for t in trials if t.number != trial.number and t.params.keys() >= names]
         levels_by_number = self._level_cache.levels(study, search_space, enc, others)
         repeats = Counter(tuple(lv.tolist()) for lv in levels_by_number.values())
         seen = set(repeats) | _state.claims(trials, trial.number, enc)

@@ -51,21 +51,27 @@ def annealing_schedule(
     """``(num_reads, num_sweeps)`` of an automatic simulated-annealing solve.
 
     Up to 32 bits: ``reads`` reads of 250 sweeps. Wider: more sweeps (``4 n``, at most 1,000)
-    and fewer reads so that ``reads x sweeps x (n + couplings)`` stays within ``SA_WORK``, but
-    not fewer than ``num_samples`` reads where those visit at most
-    ``SA_VISITS_32 * (n / 32) ** SA_VISITS_EXPONENT`` spins. Where even that would visit more
-    (wide QUBOs: hundreds of bits), ``SA_WIDE_READS`` reads
-    with as many sweeps as the visit budget allows (at least ``SA_MIN_SWEEPS``), so that a
-    solve of a 2,000-bit QUBO costs tens of milliseconds, not seconds.
+    and fewer reads, within two budgets: ``reads x sweeps x (n + couplings)`` within ``SA_WORK``
+    (dense QUBOs) and ``reads x sweeps x n`` spin visits within
+    ``SA_VISITS_32 * (n / 32) ** SA_VISITS_EXPONENT`` (sparse ones: a screened model's wide
+    QUBO has few couplings, so the work budget alone let a 206-bit solve take 49 reads of 824
+    sweeps, eight times the visits). The reads stay at least ``num_samples`` where that fits the
+    visit budget; where it does not (hundreds of bits), as many reads as both budgets allow but
+    at least ``SA_WIDE_READS``, with as many sweeps as the visit budget allows (at least
+    ``SA_MIN_SWEEPS``), so that a solve of a 2,000-bit QUBO costs tens of milliseconds.
     """
     sweeps = default_sweeps(n)
-    within_work = min(reads, SA_WORK // (sweeps * max(n + n_interactions, 1)))
-    if within_work >= num_samples:
-        return within_work, sweeps
     visits = int(SA_VISITS_32 * max(1.0, n / 32) ** SA_VISITS_EXPONENT)
+    within = min(
+        reads,
+        SA_WORK // (sweeps * max(n + n_interactions, 1)),
+        visits // (sweeps * max(n, 1)),
+    )
+    if within >= num_samples:
+        return within, sweeps
     if num_samples * sweeps * n <= visits:  # a little over SA_WORK for num_samples reads
         return int(num_samples), sweeps
-    wide_reads = max(1, min(reads, SA_WIDE_READS))
+    wide_reads = max(1, min(reads, max(SA_WIDE_READS, within)))
     return wide_reads, int(min(sweeps, max(SA_MIN_SWEEPS, visits // (wide_reads * max(n, 1)))))
 
 

@@ -189,6 +189,23 @@ def test_automatic_reads_keep_the_annealing_work_per_solve_bounded() -> None:
     assert make_solver("steepest_descent").num_reads == 64
 
 
+@pytest.mark.parametrize(("n_bits", "n_interactions"), [(69, 300), (206, 250), (206, 21115)])
+def test_sparse_qubos_stay_within_the_visit_budget(n_bits: int, n_interactions: int) -> None:
+    # A screened model's wide QUBO has few couplings: the work budget alone allowed 49 reads of
+    # 824 sweeps at 206 bits, eight times the spin visits of the budget.
+    from optuna_qnas.solvers._dimod import annealing_schedule
+    from optuna_qnas.solvers._dimod import default_sweeps
+    from optuna_qnas.solvers._dimod import SA_VISITS_32
+    from optuna_qnas.solvers._dimod import SA_VISITS_EXPONENT
+    from optuna_qnas.solvers._dimod import SA_WIDE_READS
+
+    budget = SA_VISITS_32 * (n_bits / 32) ** SA_VISITS_EXPONENT
+    reads, sweeps = annealing_schedule(n_bits, n_interactions, num_samples=16)
+    assert reads * sweeps * n_bits <= budget
+    assert sweeps == default_sweeps(n_bits)  # the budget takes reads first, sweeps last
+    assert reads >= min(16, SA_WIDE_READS)
+
+
 @pytest.mark.parametrize("n_bits", [300, 2000])
 def test_wide_qubos_get_a_bounded_number_of_spin_visits(n_bits: int) -> None:
     from optuna_qnas.solvers._dimod import annealing_schedule

@@ -47,15 +47,17 @@ _GPU_KINDS = ("statevector", "shots", "noisy")
 # Widest circuit each kind accepts by default (see docs/qiskit.md, "max_qubits"). Measured on the
 # project's 2-core CPU box: one exact state-vector evaluation of a dense QAOA circuit (reps=2)
 # takes 8 ms at 10 qubits, 40 ms at 14, 85 ms at 16, 350 ms at 18 and 1.6 s at 20 qubits (the
-# many RZZ gates of a dense QUBO, not memory, set the cost). 14 keeps a warm-started solve (about
-# 12 evaluations) near half a second, so a decomposed 18-bit NAS-Bench-201 proposal stays near a
-# second; raise it for bigger single circuits.
+# many RZZ gates of a dense QUBO, not memory, set the cost); measured again single-threaded with
+# Aer's per-run overhead included: 3 ms at 10 qubits, 6 ms at 12, 17 ms at 14. 12 keeps a
+# warm-started solve (about 12 evaluations) near 0.07 s: a decomposed 18-bit NAS-Bench-201
+# proposal took 0.19 CPU s at 12 qubits (two sub-solves) against 0.41 s at 14 (30 trials, seed 0).
+# Raise it for bigger single circuits.
 # Matrix-product states do not help dense QUBOs: every pair of qubits is coupled, the bond
 # dimension grows with each RZZ layer, and one evaluation took 0.36 s at 10 qubits and over 7 s at
 # 14 here; MPS pays off only for sparse, chain-like couplings, so its default stays small.
 DEFAULT_MAX_QUBITS = {
-    "statevector": 14,
-    "shots": 14,
+    "statevector": 12,
+    "shots": 12,
     "mps": 10,
     "noisy": 8,
     "ibm": 24,
@@ -306,10 +308,13 @@ class CircuitBackend:
             seed=seed,
             options={"backend_options": {"method": "statevector", "device": self._aer_device()}},
         )
-        pm = generate_preset_pass_manager(
-            optimization_level=1, backend=AerSimulator(method="statevector")
-        )
-        return sampler, pm
+        if "statevector_pass_manager" not in self._cache:
+            # Built once per backend (0.2 CPU s each, a tenth of a small Grover solve); it holds
+            # no seed, so every solve can share it.
+            self._cache["statevector_pass_manager"] = generate_preset_pass_manager(
+                optimization_level=1, backend=AerSimulator(method="statevector")
+            )
+        return sampler, self._cache["statevector_pass_manager"]
 
 
 def check_picklable(what: str, obj: Any, hint: str) -> None:

@@ -99,6 +99,22 @@ def test_grover_finds_optimum_in_most_cases() -> None:
     assert hits >= 5, f"Grover adaptive search found the optimum in {hits}/{len(cases)} cases"
 
 
+def test_grover_bounds_its_sub_solves_per_decomposed_solve() -> None:
+    # 3 key bits per circuit: offering all 12 variables would take ceil(12 / 3) + 1 = 5
+    # sub-solves; the default caps them at 2 so a proposal's cost does not grow with the width.
+    qubo = random_qubo(12, 9)
+    capped = GroverSolver(num_value_qubits=4, max_qubits=8, num_iterations=1)
+    res = capped.solve(qubo, 4, seed=0)
+    assert_valid_result(qubo, res, 4)
+    assert res.info["decomposed"] is True and res.info["decomposition_rounds"] == 2
+    wide = GroverSolver(num_value_qubits=4, max_qubits=8, num_iterations=1, max_rounds=5)
+    assert wide.solve(qubo, 4, seed=0).info["decomposition_rounds"] > 2
+    # One pass manager per backend, shared by every solve (it holds no seed).
+    _, first = capped.backend.qiskit_optimization_sampler(0)
+    _, second = capped.backend.qiskit_optimization_sampler(1)
+    assert first is second
+
+
 # ----- backends ----------------------------------------------------------------------------------
 
 

@@ -1,11 +1,12 @@
 """What the QAOA and VQE circuits add to the candidate pool they join: an ablation.
 
-One study per arm and seed on ``--problem`` (default NAS-Bench-201 CIFAR-10), every arm the same
-:class:`optuna_qnas.QUBOSampler` (the gate samplers' encoding and pool settings, read from
-``QAOASampler``) with a different solver of the posterior-mean QUBO:
+One study per arm and seed on ``--problem`` (default NAS-Bench-201 CIFAR-10). Every arm is the
+gate sampler with its defaults (``VQESampler`` for ``vqe``, ``QAOASampler`` for the others:
+same encoding, pool settings and solver of the posterior draws); only the solver of the
+posterior mean, the circuit's QUBO, differs:
 
-- ``qaoa``: the solver ``QAOASampler`` builds with its defaults;
-- ``vqe``: the solver ``VQESampler`` builds with its defaults;
+- ``qaoa``: the QAOA solver ``QAOASampler`` builds with its defaults;
+- ``vqe``: the VQE solver ``VQESampler`` builds with its defaults;
 - ``uniform``: uniformly random configurations (as many as the sampler asks for), encoded as
   bitstrings; it never looks at the QUBO;
 - ``annealing``: the default solver of ``QUBOSampler`` (simulated annealing).
@@ -184,7 +185,8 @@ class Recorder:
         return result
 
 
-def make_arm(arm: str, seed: int, enc: SearchSpaceEncoding) -> Any:
+def mean_solver(arm: str, seed: int, enc: SearchSpaceEncoding) -> Any:
+    """What solves the posterior mean in ``arm``."""
     if arm == "qaoa":
         return QAOASampler(seed=seed).solver
     if arm == "vqe":
@@ -194,6 +196,20 @@ def make_arm(arm: str, seed: int, enc: SearchSpaceEncoding) -> Any:
     if arm == "annealing":
         return QUBOSampler(seed=seed).solver
     raise ValueError(f"Unknown arm {arm!r}; use some of {', '.join(ARMS)}.")
+
+
+def gate_sampler(arm: str, seed: int, solver: Any) -> QUBOSampler:
+    """The gate sampler (``VQESampler`` for ``vqe``, else ``QAOASampler``) with ``solver`` in
+    the circuit's place: where the sampler hands the posterior mean to its circuit and the
+    posterior draws to another solver, only the circuit is replaced; where one solver takes
+    every QUBO, that solver is."""
+    sampler = VQESampler(seed=seed) if arm == "vqe" else QAOASampler(seed=seed)
+    inner = sampler._solver
+    if hasattr(inner, "circuit"):
+        inner.circuit = solver
+    else:
+        sampler._solver = solver
+    return sampler
 
 
 def search_space(problem: str) -> dict[str, Any]:
@@ -213,11 +229,8 @@ def run_study(
 ) -> tuple[optuna.Study, Recorder, float]:
     """One study of ``arm``; the study, the solver's record and the CPU seconds it took."""
     prob = get_problem(problem)
-    gate = QAOASampler(seed=seed)
-    recorder = Recorder(make_arm(arm, seed, enc), record_at)
-    sampler = QUBOSampler(
-        solver=recorder, encoding=GATE_DEFAULT_ENCODING, pool=gate.pool, seed=seed
-    )
+    recorder = Recorder(mean_solver(arm, seed, enc), record_at)
+    sampler = gate_sampler(arm, seed, recorder)
     study = optuna.create_study(directions=[*prob.directions], sampler=sampler)  # type: ignore[list-item]
     objective = prob.make_objective(seed)
 

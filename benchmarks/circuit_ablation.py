@@ -19,7 +19,8 @@ Three levels are measured:
     is taken to the best configuration's energy (all configurations enumerated). ``qaoa`` is
     the recorded solve itself; ``qaoa circuit part`` its returned samples that are not among the
     simulated-annealing reads the solver starts its decomposition from; ``qaoa full width`` and
-    ``vqe full width`` solve the whole QUBO in one circuit (no decomposition, no annealing).
+    ``vqe full width`` solve the whole QUBO in one circuit (no decomposition, no annealing;
+    QUBOs of at most 20 bits).
 (b) Pool: where the configuration each model-based proposal evaluated came from
     (``trial.system_attrs["qnas:proposal"]["source"]``), and for the solver's samples whether
     they came from the circuit or from the annealing reads, and whether they were also a
@@ -60,7 +61,6 @@ from optuna_qnas import SearchSpaceEncoding
 from optuna_qnas import VQESampler
 from optuna_qnas._qubo import QUBO
 from optuna_qnas.problems import get_problem
-from optuna_qnas.samplers._gate import GATE_DEFAULT_ENCODING
 from optuna_qnas.solvers import SolverResult
 
 
@@ -80,6 +80,8 @@ METHODS = (
     "uniform best of 1024",
 )
 PROPOSAL_KEY = "qnas:proposal"
+#: The widest QUBO the "full width" methods simulate in one circuit (2^20 amplitudes).
+FULL_WIDTH_MAX_QUBITS = 20
 
 
 class UniformSolver:
@@ -212,6 +214,18 @@ def gate_sampler(arm: str, seed: int, solver: Any) -> QUBOSampler:
     return sampler
 
 
+def sampler_encoding(space: dict[str, Any]) -> SearchSpaceEncoding:
+    """The encoding ``QAOASampler`` (defaults) builds for ``space``: its ``encoding`` argument,
+    or, where the sampler resolves ``"auto"`` per search space, what that resolves to."""
+    gate = QAOASampler(seed=0)
+    encoding = gate._encoding
+    if getattr(gate, "_auto_encoding", False):
+        from optuna_qnas.samplers import _gate
+
+        encoding = _gate.auto_encoding(space)
+    return SearchSpaceEncoding(space, encoding)
+
+
 def search_space(problem: str) -> dict[str, Any]:
     """The problem's distributions in the order the sampler encodes them (sorted by name, as
     Optuna's intersection search space returns them), from one random trial."""
@@ -266,7 +280,7 @@ def proposal_origins(
             continue
         row: dict[str, Any] = {"trial": t.number, "source": diag.get("source")}
         levels = enc.levels_of(t.params)
-        if row["source"] in ("mean", "draw"):
+        if row["source"] == "mean":  # the recorded solver's samples (draws may use another)
             found, circuit, has_reads = False, True, False
             for call in by_trial.get(t.number, []):
                 hit = np.all(enc.decode_levels(call["samples"]) == levels, axis=1)
@@ -322,6 +336,8 @@ def qubo_level(
         "uniform": lambda: UniformSolver(enc),
         "uniform best of 1024": lambda: UniformSolver(enc, draws=1024),
     }
+    if enc.n_bits > FULL_WIDTH_MAX_QUBITS:  # a state vector of 2^n amplitudes
+        methods = tuple(m for m in methods if not m.endswith("full width"))
     built = {m: make() for m, make in solvers.items() if m in methods}
     rows = []
     for k, call in enumerate(c for c in calls if c["qubo"] is not None):
@@ -419,7 +435,7 @@ def pool_table(origins: dict[str, list[dict[str, Any]]]) -> str:
         if not n:
             continue
         count = Counter(r["source"] for r in rows)
-        solver_rows = [r for r in rows if "found" in r]
+        solver_rows = [r for r in rows if r["source"] == "mean" and "found" in r]
         unmatched = sum(not r["found"] for r in solver_rows)
         cells = [f"{count.get(g, 0) / n:.0%}" for g in groups]
         if any(r["circuit"] is not None for r in solver_rows):
@@ -483,7 +499,7 @@ def write_report(
     text_b = pool_table(origins)
     text_c = study_table(curves, checkpoints)
     for arm in curves:
-        text_c = text_c.replace("{cpu_" + arm + "}", f"{np.mean(cpu[arm]):.0f}")
+        text_c = text_c.replace("{cpu_" + arm + "}", f"{np.mean(cpu[arm]):.1f}")
     decomposed = {
         arm: {
             "solves": len(s),
@@ -550,7 +566,7 @@ def main(argv: list[str] | None = None) -> int:
         if m not in METHODS:
             raise ValueError(f"Unknown method {m!r}; use some of {', '.join(METHODS)}.")
     record_at = {int(v) for v in args.record.split(",") if v.strip()}
-    enc = SearchSpaceEncoding(search_space(args.problem), GATE_DEFAULT_ENCODING)
+    enc = sampler_encoding(search_space(args.problem))
     n_top = QAOASampler(seed=0).pool.n_top_trials
     curves: dict[str, dict[int, list[float]]] = {a: {} for a in arms}
     cpu: dict[str, list[float]] = {a: [] for a in arms}

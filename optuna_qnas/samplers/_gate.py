@@ -1,28 +1,50 @@
 """Gate-model front samplers: :class:`QUBOSampler` with a QAOA, VQE or Grover solver.
 
 Each class builds its solver from ``optuna_qnas.solvers._qiskit`` (qiskit imported lazily, when
-the sampler is constructed) and defaults the encoding to ``"binary"``: a gate-model simulation
-costs ``2^qubits``, and the binary code needs ``ceil(log2 L)`` qubits for ``L`` choices instead of
-``L`` (one-hot) or ``L - 1`` (domain wall). NAS-Bench-201's 6 edges x 5 operations take 18 qubits
-instead of 30 or 24.
+the sampler is constructed). The default encoding, ``"auto"``, codes numerical parameters in
+binary (``ceil(log2 L)`` qubits for ``L`` levels, and a quadratic model in the binary digits of
+an ordered value still describes a quadratic in the value) and categorical ones as
+:class:`QUBOSampler` does (one-hot up to 32 choices): a quadratic model of binary codes of
+unordered choices is misspecified, and on NAS-Bench-201 (6 categorical edges x 5 operations) it
+left QAOA's best value stalled for tens of trials (docs/qiskit.md). The cell then takes 30 qubits
+instead of 18, solved as sub-QUBOs of ``max_qubits``.
+
+The circuit solves the model's posterior mean, the first solve of each proposal; the posterior
+draws of the candidate pool (two, as in :class:`QuantumAnnealingSampler`) are solved by simulated
+annealing, which costs milliseconds where a circuit solve costs a tenth of a CPU second or more.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+import threading
 from typing import Any
+from typing import TYPE_CHECKING
 
+import numpy as np
 from optuna._experimental import experimental_class
+from optuna.distributions import BaseDistribution
 
+from optuna_qnas._qubo import QUBO
 from optuna_qnas.samplers._qubo import PoolSettings
 from optuna_qnas.samplers._qubo import QUBOSampler
+from optuna_qnas.solvers._base import SolverResult
 
 
-#: The encoding gate-model samplers use unless told otherwise (qubit economy, see module doc).
-GATE_DEFAULT_ENCODING = "binary"
-#: One (expensive) circuit solve per proposal, the posterior mean: a QAOA solve costs about a
-#: CPU second where simulated annealing costs milliseconds.
-GATE_DEFAULT_POOL = PoolSettings(n_draws=0)
+if TYPE_CHECKING:
+    from optuna.study import Study
+    from optuna.trial import FrozenTrial
+
+
+#: The encoding gate-model samplers use unless told otherwise: binary numerical parameters,
+#: categorical ones as :class:`QUBOSampler` codes them (see the module doc).
+GATE_DEFAULT_ENCODING = "auto"
+#: The annealing sampler's pool: the posterior mean (on the circuit) and two posterior draws (on
+#: ``draw_solver``). With one-hot categoricals the draws supplied a quarter of QAOA's proposals on
+#: NAS-Bench-201 (docs/qiskit.md).
+GATE_DEFAULT_POOL = PoolSettings()
+#: Solves the posterior draws unless ``draw_solver`` says otherwise.
+GATE_DEFAULT_DRAW_SOLVER = "simulated_annealing"
 
 
 def _reject_solver(kwargs: dict[str, Any], cls: str) -> None:
@@ -33,8 +55,149 @@ def _reject_solver(kwargs: dict[str, Any], cls: str) -> None:
         )
 
 
+class MeanOnCircuitSolver:
+    """A proposal's posterior mean on the circuit, its posterior draws on ``draws``.
+
+    A proposal solves the posterior mean first and its posterior draws after it. With a
+    penalised encoding a QUBO whose samples are mostly invalid codes is solved again with a
+    stronger penalty; such a repeat of the mean (the first QUBO plus a positive multiple of the
+    encoding's penalty) runs on the circuit too. The sampler calls :meth:`begin_proposal` before
+    each proposal; the state is kept per thread, so trials proposed in parallel threads do not
+    mix.
+
+    Args:
+        circuit:
+            The gate-model solver (``QAOASolver``, ``VQESolver``, ``GroverSolver``).
+        draws:
+            Any :class:`~optuna_qnas.solvers.QUBOSolver`, or ``None`` to solve every QUBO on
+            the circuit.
+    """
+
+    def __init__(self, circuit: Any, draws: Any) -> None:
+        self.circuit = circuit
+        self.draws = draws
+        self._local = threading.local()
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        del state["_local"]  # per-thread state is not picklable and means nothing elsewhere
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._local = threading.local()
+
+    def __repr__(self) -> str:
+        return f"MeanOnCircuitSolver(circuit={self.circuit!r}, draws={self.draws!r})"
+
+    @property
+    def max_variables(self) -> int | None:
+        return getattr(self.circuit, "max_variables", None)
+
+    def begin_proposal(self, penalty: QUBO | None = None) -> None:
+        """The next solve in this thread is a proposal's first, the posterior mean's;
+        ``penalty`` is the encoding's penalty QUBO (``None`` or all zero: no repeats)."""
+        self._local.first = True
+        self._local.mean = None
+        self._local.penalty = penalty
+
+    def _repeats_mean(self, qubo: QUBO) -> bool:
+        mean = getattr(self._local, "mean", None)
+        penalty = getattr(self._local, "penalty", None)
+        if mean is None or penalty is None or penalty.num_variables != qubo.num_variables:
+            return False
+        p = np.concatenate([penalty.linear, penalty.quadratic.ravel()])
+        d = np.concatenate([qubo.linear - mean.linear, (qubo.quadratic - mean.quadratic).ravel()])
+        norm = float(np.dot(p, p))
+        if norm == 0.0:
+            return False
+        c = float(np.dot(d, p)) / norm
+        scale = max(float(np.max(np.abs(d), initial=0.0)), 1.0)
+        return c > 0 and bool(np.allclose(d, c * p, rtol=0.0, atol=1e-9 * scale))
+
+    def solve(self, qubo: QUBO, num_samples: int, seed: int | None = None) -> SolverResult:
+        if getattr(self._local, "first", True):
+            self._local.first = False
+            self._local.mean = qubo
+            return self.circuit.solve(qubo, num_samples, seed)
+        if self.draws is None or self._repeats_mean(qubo):
+            return self.circuit.solve(qubo, num_samples, seed)
+        return self.draws.solve(qubo, num_samples, seed)
+
+
+def _resolve_draw_solver(draw_solver: Any, num_reads: int | None) -> Any:
+    """``None`` for ``"circuit"``, else a solver object (preset name, dimod sampler, solver)."""
+    from optuna_qnas.solvers._dimod import as_solver
+
+    if isinstance(draw_solver, str) and draw_solver == "circuit":
+        return None
+    return as_solver(draw_solver, num_reads, what="draw_solver")
+
+
+def auto_encoding(search_space: Mapping[str, BaseDistribution]) -> dict[str, str]:
+    """``encoding="auto"`` for one search space: ``"binary"`` for every numerical parameter;
+    categorical ones are left out, so they get :class:`QUBOSampler`'s default."""
+    from optuna.distributions import CategoricalDistribution
+
+    return {
+        name: "binary"
+        for name, dist in search_space.items()
+        if not isinstance(dist, CategoricalDistribution)
+    }
+
+
+class _GateSampler(QUBOSampler):
+    """The shared part of the three gate samplers: the circuit solves the posterior mean."""
+
+    def _setup(
+        self, circuit: Any, draw_solver: Any, encoding: Any, kwargs: dict[str, Any]
+    ) -> None:
+        kwargs.setdefault("pool", GATE_DEFAULT_POOL)
+        draws = _resolve_draw_solver(draw_solver, kwargs.get("num_reads"))
+        self._circuit_solver = circuit
+        self._auto_encoding = isinstance(encoding, str) and encoding == "auto"
+        super().__init__(
+            solver=MeanOnCircuitSolver(circuit, draws),
+            encoding={} if self._auto_encoding else encoding,
+            **kwargs,
+        )
+
+    @property
+    def solver(self) -> Any:
+        """The gate-model solver (``QAOASolver``, ``VQESolver`` or ``GroverSolver``)."""
+        return self._circuit_solver
+
+    @property
+    def draw_solver(self) -> Any:
+        """The solver of the posterior draws (``None``: the circuit solves them too)."""
+        return self._solver.draws
+
+    def sample_relative(
+        self, study: Study, trial: FrozenTrial, search_space: dict[str, BaseDistribution]
+    ) -> dict[str, Any]:
+        from optuna_qnas._qubo._encoding import SearchSpaceEncoding
+
+        if self._auto_encoding:
+            # The codes of a parameter depend on its distribution alone, so the mapping only
+            # grows: proposals in other threads, or of other search spaces, see the same codes.
+            known = self._encoding if isinstance(self._encoding, Mapping) else {}
+            self._encoding = {**known, **auto_encoding(search_space)}
+        penalty = None
+        if search_space:
+            # The same encoding the proposal builds (a fraction of a millisecond): its penalty
+            # tells the solver which later QUBOs repeat the mean with a stronger penalty.
+            penalty = SearchSpaceEncoding(
+                search_space,
+                self._encoding,
+                max_levels=self._max_levels,
+                float_bins=self._float_bins,
+            ).penalty()
+        self._solver.begin_proposal(penalty)
+        return super().sample_relative(study, trial, search_space)
+
+
 @experimental_class("0.2.0")
-class QAOASampler(QUBOSampler):
+class QAOASampler(_GateSampler):
     """:class:`QUBOSampler` whose QUBOs are minimised by QAOA on qiskit-aer (or your backend).
 
     Example:
@@ -73,7 +236,16 @@ class QAOASampler(QUBOSampler):
             ``"CPU"`` (default) or ``"GPU"`` for the Aer simulators (needs
             ``pip install qiskit-aer-gpu`` and a CUDA GPU).
         encoding:
-            Default ``"binary"`` (fewest qubits); any :class:`QUBOSampler` encoding works.
+            Default ``"auto"``: binary numerical parameters (fewest qubits), categorical ones
+            one-hot as in :class:`QUBOSampler` (up to 32 choices). ``"binary"`` (the earlier
+            default: fewest qubits, a poorer model of categorical choices), ``None``
+            (:class:`QUBOSampler`'s defaults) or any :class:`QUBOSampler` encoding works.
+        draw_solver:
+            Solves the posterior draws of the candidate pool (``pool.n_draws``, default 2):
+            ``"simulated_annealing"`` (default), any solver :class:`QUBOSampler` accepts, or
+            ``"circuit"`` to solve them on the circuit too (a circuit solve per draw). The
+            circuit always solves the posterior mean, including its repeats with a stronger
+            penalty when most of the circuit's samples were invalid codes.
         kwargs:
             Everything else of :class:`QUBOSampler` (``surrogate``, ``n_startup_trials``,
             ``num_samples``, ``seed``, ``independent_sampler``, ``warn_independent_sampling`` ...).
@@ -102,6 +274,7 @@ class QAOASampler(QUBOSampler):
         mitigation: str | None = None,
         device: str = "CPU",
         encoding: str | Mapping[str, str] | None = GATE_DEFAULT_ENCODING,
+        draw_solver: Any = GATE_DEFAULT_DRAW_SOLVER,
         **kwargs: Any,
     ) -> None:
         from optuna_qnas.solvers._qiskit import QAOASolver
@@ -126,12 +299,11 @@ class QAOASampler(QUBOSampler):
             mitigation=mitigation,
             device=device,
         )
-        kwargs.setdefault("pool", GATE_DEFAULT_POOL)
-        super().__init__(solver=solver, encoding=encoding, **kwargs)
+        self._setup(solver, draw_solver, encoding, kwargs)
 
 
 @experimental_class("0.2.0")
-class VQESampler(QUBOSampler):
+class VQESampler(_GateSampler):
     """:class:`QUBOSampler` whose QUBOs are minimised by a sampling VQE (``real_amplitudes``).
 
     Args:
@@ -139,7 +311,7 @@ class VQESampler(QUBOSampler):
             See :class:`optuna_qnas.solvers.VQESolver` (``vqe`` is a ``SamplingVQE`` of your own).
         backend, primitive, pass_manager, optimizer, maxiter, warm_maxiter, shots, max_qubits,
         decompose, max_rounds, warm_start, cvar_alpha, engine, mitigation, device, encoding,
-        kwargs:
+        draw_solver, kwargs:
             As for :class:`QAOASampler`.
 
     .. note:: Requires ``pip install optuna-qnas[qiskit]``.
@@ -168,6 +340,7 @@ class VQESampler(QUBOSampler):
         mitigation: str | None = None,
         device: str = "CPU",
         encoding: str | Mapping[str, str] | None = GATE_DEFAULT_ENCODING,
+        draw_solver: Any = GATE_DEFAULT_DRAW_SOLVER,
         **kwargs: Any,
     ) -> None:
         from optuna_qnas.solvers._qiskit import VQESolver
@@ -194,12 +367,11 @@ class VQESampler(QUBOSampler):
             mitigation=mitigation,
             device=device,
         )
-        kwargs.setdefault("pool", GATE_DEFAULT_POOL)
-        super().__init__(solver=solver, encoding=encoding, **kwargs)
+        self._setup(solver, draw_solver, encoding, kwargs)
 
 
 @experimental_class("0.2.0")
-class GroverSampler(QUBOSampler):
+class GroverSampler(_GateSampler):
     """:class:`QUBOSampler` whose QUBOs are minimised by Grover adaptive search.
 
     Grover's circuit holds the key bits plus a value register, so it is the widest of the three;
@@ -209,7 +381,7 @@ class GroverSampler(QUBOSampler):
         num_value_qubits, num_iterations:
             See :class:`optuna_qnas.solvers.GroverSolver`.
         backend, primitive, pass_manager, shots, max_qubits, decompose, max_rounds, device,
-        encoding, kwargs:
+        encoding, draw_solver, kwargs:
             As for :class:`QAOASampler` (Grover offers no readout mitigation).
 
     .. note:: Requires ``pip install optuna-qnas[qiskit]``.
@@ -218,7 +390,7 @@ class GroverSampler(QUBOSampler):
     def __init__(
         self,
         *,
-        num_value_qubits: int = 8,
+        num_value_qubits: int = 6,
         num_iterations: int = 6,
         backend: Any = "statevector",
         primitive: Any = None,
@@ -229,6 +401,7 @@ class GroverSampler(QUBOSampler):
         max_rounds: int | None = None,
         device: str = "CPU",
         encoding: str | Mapping[str, str] | None = GATE_DEFAULT_ENCODING,
+        draw_solver: Any = GATE_DEFAULT_DRAW_SOLVER,
         **kwargs: Any,
     ) -> None:
         from optuna_qnas.solvers._qiskit import GroverSolver
@@ -246,5 +419,4 @@ class GroverSampler(QUBOSampler):
             max_rounds=max_rounds,
             device=device,
         )
-        kwargs.setdefault("pool", GATE_DEFAULT_POOL)
-        super().__init__(solver=solver, encoding=encoding, **kwargs)
+        self._setup(solver, draw_solver, encoding, kwargs)

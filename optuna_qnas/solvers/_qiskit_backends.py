@@ -48,16 +48,16 @@ _GPU_KINDS = ("statevector", "shots", "noisy")
 # project's 2-core CPU box: one exact state-vector evaluation of a dense QAOA circuit (reps=2)
 # takes 8 ms at 10 qubits, 40 ms at 14, 85 ms at 16, 350 ms at 18 and 1.6 s at 20 qubits (the
 # many RZZ gates of a dense QUBO, not memory, set the cost); measured again single-threaded with
-# Aer's per-run overhead included: 3 ms at 10 qubits, 6 ms at 12, 17 ms at 14. 12 keeps a
-# warm-started solve (about 12 evaluations) near 0.07 s: a decomposed 18-bit NAS-Bench-201
-# proposal took 0.19 CPU s at 12 qubits (two sub-solves) against 0.41 s at 14 (30 trials, seed 0).
-# Raise it for bigger single circuits.
+# Aer's per-run overhead included: 3 ms at 10 qubits, 6 ms at 12, 17 ms at 14. 10 keeps a
+# warm-started solve (about 12 evaluations) near 0.05 s: a NAS-Bench-201 proposal (30 one-hot
+# bits, decomposed) took 0.21 CPU s on average over 100 trials at 10 qubits against 0.33 s at 12
+# (seed 0). Raise it for bigger single circuits.
 # Matrix-product states do not help dense QUBOs: every pair of qubits is coupled, the bond
 # dimension grows with each RZZ layer, and one evaluation took 0.36 s at 10 qubits and over 7 s at
 # 14 here; MPS pays off only for sparse, chain-like couplings, so its default stays small.
 DEFAULT_MAX_QUBITS = {
-    "statevector": 12,
-    "shots": 12,
+    "statevector": 10,
+    "shots": 10,
     "mps": 10,
     "noisy": 8,
     "ibm": 24,

@@ -96,7 +96,11 @@ def decomposed_solve(
         res = sub_solve(sub, num_samples, None if seed is None else int(rng.integers(2**31)))
         done += 1
         sub_infos.append(
-            {k: v for k, v in res.info.items() if k in ("circuit_evaluations", "solve_seconds")}
+            {
+                k: v
+                for k, v in res.info.items()
+                if k in ("circuit_evaluations", "solve_seconds", "optimal_point", "warm_started")
+            }
         )
         full = np.repeat(incumbent[None, :], len(res.samples), axis=0)
         full[:, window] = res.samples
@@ -125,4 +129,10 @@ def decomposed_solve(
         "incumbent_energy_final": best_e,
         "circuit_evaluations": int(sum(int(s.get("circuit_evaluations", 0)) for s in sub_infos)),
     }
+    variational = [s for s in sub_infos if "optimal_point" in s]
+    if variational:
+        # The last sub-solve's angles (where the next solve's warm start begins) and whether it
+        # was warm-started itself, as an undecomposed solve records them.
+        info["optimal_point"] = variational[-1]["optimal_point"]
+        info["warm_started"] = bool(variational[-1].get("warm_started", False))
     return SolverResult.from_samples(qubo, samples, num_samples, info)

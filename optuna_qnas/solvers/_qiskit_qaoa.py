@@ -38,8 +38,8 @@ class QAOASolver(_VariationalSolver):
         pass_manager:
             Transpiles circuits for ``sampler``.
         max_qubits:
-            Widest circuit; wider QUBOs are decomposed. Default 12 for the state-vector kinds
-            (measured: a warm-started solve takes about 0.07 CPU s on a 2-core CPU), 10 for
+            Widest circuit; wider QUBOs are decomposed. Default 10 for the state-vector kinds
+            (measured: a warm-started solve takes about 0.05 CPU s on a 2-core CPU), 10 for
             MPS (dense QUBOs entangle every pair of qubits), 8 for the noisy simulator, 24 for
             IBM hardware, and never more than the device's qubits.
         decompose:

@@ -99,24 +99,122 @@ def test_qaoa_sampler_on_a_cell_proposes_valid_decoded_architectures() -> None:
     model_trials = [p for p in proposals if p.get("mode") == "model"]
     assert len(model_trials) == 4
     for info in model_trials:
-        # Binary code: 6 x ceil(log2 5) = 18 qubits, above the default max_qubits of 14:
-        # decomposed.
-        assert info["solver"] == "qaoa" and info["num_variables"] == 18
-        assert info["decomposed"] is True and info["max_qubits"] == 14
-        assert info["circuit_evaluations"] > 0
+        # One-hot categoricals: 6 x 5 = 30 bits, above the default max_qubits of 10: decomposed.
+        # The recorded solve is the posterior mean's last: the circuit's, or annealing's when
+        # the circuit's samples were mostly invalid codes and the penalty was raised.
+        if info["solver"] == "qaoa":
+            assert info["decomposed"] is True and info["max_qubits"] == 10
+            assert info["circuit_evaluations"] > 0
+            assert info["num_variables"] == 30
+    assert any(info["solver"] == "qaoa" for info in model_trials)
 
 
 def test_defaults_and_pass_through() -> None:
     from qiskit_aer.primitives import SamplerV2
 
-    assert QAOASampler()._encoding == "binary"
-    assert VQESampler()._encoding == "binary"
-    assert GroverSampler()._encoding == "binary"
+    from optuna_qnas.samplers._gate import auto_encoding
+
+    assert QAOASampler()._auto_encoding and VQESampler()._auto_encoding
+    assert GroverSampler()._auto_encoding
+    assert not QAOASampler(encoding="binary")._auto_encoding
     assert QAOASampler(encoding="one_hot")._encoding == "one_hot"
+    space = {
+        "op": optuna.distributions.CategoricalDistribution(OPS),
+        "lr": optuna.distributions.FloatDistribution(1e-4, 1e-1, log=True),
+        "depth": optuna.distributions.IntDistribution(1, 8),
+    }
+    assert auto_encoding(space) == {"lr": "binary", "depth": "binary"}
     s = QAOASampler(primitive=SamplerV2(default_shots=256), reps=3, max_qubits=10)
     assert s.solver.backend.kind == "custom" and s.solver.reps == 3 and s.solver.max_qubits == 10
     assert VQESampler(reps=2).solver.reps == 2
     assert GroverSampler(num_value_qubits=7).solver.num_value_qubits == 7
+    # The annealing sampler's pool: the mean on the circuit, two draws on simulated annealing.
+    default = QAOASampler()
+    assert default.pool.n_draws == 2
+    assert type(default.draw_solver).__name__ == "DimodSolver"
+    assert QAOASampler(draw_solver="circuit").draw_solver is None
+    grover = GroverSampler().solver
+    assert (grover.num_value_qubits, grover.max_qubits, grover.max_rounds) == (6, 14, 2)
+
+
+class _CountingSolver:
+    """Simulated annealing that counts the QUBOs it is given."""
+
+    def __init__(self) -> None:
+        from optuna_qnas.solvers import make_solver
+
+        self.inner = make_solver("simulated_annealing", num_reads=8)
+        self.calls = 0
+
+    def solve(self, qubo, num_samples, seed=None):  # type: ignore[no-untyped-def]
+        self.calls += 1
+        return self.inner.solve(qubo, num_samples, seed)
+
+
+def test_circuit_solves_the_mean_and_annealing_the_draws() -> None:
+    draws = _CountingSolver()
+    sampler = QAOASampler(
+        seed=0,
+        n_startup_trials=3,
+        reps=1,
+        maxiter=6,
+        num_samples=4,
+        draw_solver=draws,
+        encoding="binary",
+    )
+    study = optuna.create_study(sampler=sampler)
+    study.optimize(_cell_objective, n_trials=6)
+    proposals = [t.system_attrs.get("qnas:proposal", {}) for t in study.trials]
+    model = [p for p in proposals if p.get("mode") == "model"]
+    assert len(model) == 3
+    # Binary encoding, no penalty: one solve per QUBO, the mean on QAOA, two draws annealed.
+    assert draws.calls == 2 * len(model)
+    assert all(p["solver"] == "qaoa" and p["circuit_evaluations"] > 0 for p in model)
+
+
+def test_mean_on_circuit_solver_routes_per_proposal_and_thread() -> None:
+    import pickle
+    import threading
+
+    from optuna_qnas._qubo import QUBO
+    from optuna_qnas.samplers._gate import MeanOnCircuitSolver
+    from optuna_qnas.solvers._qiskit import QAOASolver
+
+    qubo = QUBO(np.array([1.0, -2.0, 0.5]), np.triu(np.ones((3, 3)), 1), 0.0)
+    draws = _CountingSolver()
+    solver = MeanOnCircuitSolver(QAOASolver(reps=1, maxiter=4), draws)
+    solver.begin_proposal()
+    assert solver.solve(qubo, 2, seed=0).info["solver"] == "qaoa"
+    assert solver.solve(qubo, 2, seed=1).info["solver"] == "SimulatedAnnealingSampler"
+    assert draws.calls == 1
+    solver.begin_proposal()
+    assert solver.solve(qubo, 2, seed=2).info["solver"] == "qaoa" and draws.calls == 1
+    # Another thread's proposal starts on the circuit whatever this thread has solved.
+    seen: list[str] = []
+    worker = threading.Thread(
+        target=lambda: (
+            solver.begin_proposal(),
+            seen.append(solver.solve(qubo, 2, seed=3).info["solver"]),
+        )
+    )
+    worker.start()
+    worker.join()
+    assert seen == ["qaoa"]
+    solver.solve(qubo, 2, seed=4)
+    assert draws.calls == 2
+    # A penalised encoding: the mean solved again with twice the penalty stays on the circuit,
+    # a draw (another QUBO plus the penalty) goes to annealing.
+    penalty = QUBO(np.array([-1.0, -1.0, 0.0]), np.eye(3, k=1), 1.0)
+    draw = QUBO(np.array([0.5, -1.0, 1.0]), np.triu(np.full((3, 3), -0.5), 1), 0.0)
+    solver.begin_proposal(penalty)
+    assert solver.solve(qubo + penalty, 2, seed=5).info["solver"] == "qaoa"
+    assert solver.solve(qubo + penalty.scaled(2.0), 2, seed=6).info["solver"] == "qaoa"
+    assert solver.solve(draw + penalty, 2, seed=7).info["solver"] == "SimulatedAnnealingSampler"
+    assert solver.solve(qubo + penalty.scaled(4.0), 2, seed=8).info["solver"] == "qaoa"
+    copy = pickle.loads(pickle.dumps(MeanOnCircuitSolver(QAOASolver(reps=1), None)))
+    copy.begin_proposal()
+    copy.solve(qubo, 2, seed=0)
+    assert copy.solve(qubo, 2, seed=1).info["solver"] == "qaoa"  # draws=None: all on the circuit
 
 
 def test_bad_sampler_arguments() -> None:
@@ -130,3 +228,5 @@ def test_bad_sampler_arguments() -> None:
         GroverSampler(shots=-1)
     with pytest.raises(ValueError, match="Unknown encoding|encoding"):
         QAOASampler(encoding="gray")
+    with pytest.raises(ValueError, match="draw_solver must be a preset name"):
+        VQESampler(draw_solver=3)

@@ -43,7 +43,7 @@ def assert_valid_result(qubo: QUBO, result, k: int) -> None:
 
 
 def test_qaoa_statevector_finds_optimum_in_most_cases() -> None:
-    solver = QAOASolver(reps=2, maxiter=30)
+    solver = QAOASolver(reps=2, maxiter=30, max_qubits=12)  # one circuit up to 12 qubits
     hits = 0
     cases = [(n, seed) for n in (6, 8, 10, 12) for seed in range(3)]
     for n, seed in cases:
@@ -245,6 +245,8 @@ def test_sixty_bit_qubo_is_decomposed() -> None:
     assert info["decomposed"] is True and info["decomposition_width"] == 10
     assert 1 <= info["decomposition_rounds"] <= 7
     assert info["circuit_evaluations"] > 0
+    # The last sub-solve's angles, where the next solve's warm start begins.
+    np.testing.assert_allclose(info["optimal_point"], solver._warm_point)
     # Improvements are only ever accepted: the result is no worse than the annealed incumbent.
     assert res.energies[0] <= info["incumbent_energy_initial"] + 1e-9
     assert np.isclose(res.energies[0], info["incumbent_energy_final"])

@@ -211,6 +211,14 @@ def test_mean_on_circuit_solver_routes_per_proposal_and_thread() -> None:
     assert solver.solve(qubo + penalty.scaled(2.0), 2, seed=6).info["solver"] == "qaoa"
     assert solver.solve(draw + penalty, 2, seed=7).info["solver"] == "SimulatedAnnealingSampler"
     assert solver.solve(qubo + penalty.scaled(4.0), 2, seed=8).info["solver"] == "qaoa"
+    # A cap on circuit solves per proposal (GroverSampler's is 2): the second repeat is annealed.
+    capped = MeanOnCircuitSolver(QAOASolver(reps=1, maxiter=4), draws, max_circuit_solves=2)
+    capped.begin_proposal(penalty)
+    assert capped.solve(qubo + penalty, 2, seed=5).info["solver"] == "qaoa"
+    assert capped.solve(qubo + penalty.scaled(2.0), 2, seed=6).info["solver"] == "qaoa"
+    assert capped.solve(qubo + penalty.scaled(4.0), 2, seed=7).info["solver"] != "qaoa"
+    assert GroverSampler()._solver.max_circuit_solves == 2
+    assert QAOASampler()._solver.max_circuit_solves is None
     copy = pickle.loads(pickle.dumps(MeanOnCircuitSolver(QAOASolver(reps=1), None)))
     copy.begin_proposal()
     copy.solve(qubo, 2, seed=0)

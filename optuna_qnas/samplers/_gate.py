@@ -94,6 +94,13 @@ class MeanOnCircuitSolver:
     def __repr__(self) -> str:
         return f"MeanOnCircuitSolver(circuit={self.circuit!r}, draws={self.draws!r})"
 
+    def __getattr__(self, name: str) -> Any:
+        # The circuit solver's settings (backend, reps, max_qubits ...) read through this one.
+        circuit = self.__dict__.get("circuit")
+        if name.startswith("_") or circuit is None:
+            raise AttributeError(name)
+        return getattr(circuit, name)
+
     @property
     def max_variables(self) -> int | None:
         return getattr(self.circuit, "max_variables", None)

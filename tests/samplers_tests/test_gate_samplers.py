@@ -218,6 +218,7 @@ def test_mean_on_circuit_solver_routes_per_proposal_and_thread() -> None:
     assert capped.solve(qubo + penalty.scaled(2.0), 2, seed=6).info["solver"] == "qaoa"
     assert capped.solve(qubo + penalty.scaled(4.0), 2, seed=7).info["solver"] != "qaoa"
     assert GroverSampler()._solver.max_circuit_solves == 2
+    assert capped.reps == 1 and capped.backend is capped.circuit.backend  # settings read through
     assert QAOASampler()._solver.max_circuit_solves is None
     copy = pickle.loads(pickle.dumps(MeanOnCircuitSolver(QAOASolver(reps=1), None)))
     copy.begin_proposal()

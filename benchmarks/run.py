@@ -133,7 +133,7 @@ VARIANTS: dict[str, SamplerSpec] = {
         ),
         _annealing_spec(
             "annealing-binary-draws0",
-            "QAOASampler's encoding and pool with simulated annealing: "
+            "QAOASampler's earlier encoding and pool with simulated annealing: "
             "encoding='binary', PoolSettings(n_draws=0)",
             encoding="binary",
             pool=PoolSettings(n_draws=0),

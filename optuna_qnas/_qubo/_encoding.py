@@ -400,17 +400,17 @@ class SearchSpaceEncoding:
             self.params.append(
                 ParamEncoding(name, dist, code, max_levels=max_levels, float_bins=float_bins)
             )
-        sizes = [p.n_bits for p in self.params]
-        self.offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(int)
-        self.n_bits = int(self.offsets[-1])
-        #: ``group[i]`` is the index of the parameter that bit ``i`` belongs to.
-        self.group = np.repeat(np.arange(len(self.params)), sizes).astype(int)
         self._layout = BitLayout(
             [p.encoding for p in self.params],
-            sizes,
+            [p.n_bits for p in self.params],
             [p.n_levels for p in self.params],
             self.names,
         )
+        #: Where each parameter's bits start (and, last, the total), and the parameter of
+        #: each bit (``group[i]``), as laid out by the layout.
+        self.offsets = self._layout.offsets
+        self.group = self._layout.group
+        self.n_bits = self._layout.n_bits
 
     @property
     def names(self) -> list[str]:

@@ -200,30 +200,34 @@ def mean_solver(arm: str, seed: int, enc: SearchSpaceEncoding) -> Any:
     raise ValueError(f"Unknown arm {arm!r}; use some of {', '.join(ARMS)}.")
 
 
-def gate_sampler(arm: str, seed: int, solver: Any) -> QUBOSampler:
-    """The gate sampler (``VQESampler`` for ``vqe``, else ``QAOASampler``) with ``solver`` in
-    the circuit's place: where the sampler hands the posterior mean to its circuit and the
-    posterior draws to another solver, only the circuit is replaced; where one solver takes
-    every QUBO, that solver is."""
-    sampler = VQESampler(seed=seed) if arm == "vqe" else QAOASampler(seed=seed)
-    inner = sampler._solver
-    if hasattr(inner, "circuit"):
-        inner.circuit = solver
-    else:
-        sampler._solver = solver
-    return sampler
-
-
-def sampler_encoding(space: dict[str, Any]) -> SearchSpaceEncoding:
-    """The encoding ``QAOASampler`` (defaults) builds for ``space``: its ``encoding`` argument,
-    or, where the sampler resolves ``"auto"`` per search space, what that resolves to."""
+def gate_encoding(space: dict[str, Any]) -> Any:
+    """The ``encoding`` ``QAOASampler`` (defaults) uses for ``space``: its ``encoding``
+    argument, or, where the sampler resolves ``"auto"`` per search space, what that resolves
+    to."""
     gate = QAOASampler(seed=0)
-    encoding = gate._encoding
     if getattr(gate, "_auto_encoding", False):
         from optuna_qnas.samplers import _gate
 
-        encoding = _gate.auto_encoding(space)
-    return SearchSpaceEncoding(space, encoding)
+        return _gate.auto_encoding(space)
+    return gate._encoding
+
+
+def gate_sampler(seed: int, solver: Any, space: dict[str, Any]) -> QUBOSampler:
+    """``QAOASampler(seed=seed)`` (defaults) with ``solver`` in the circuit's place: the same
+    encoding, pool and draw solver, the posterior mean handed to ``solver``."""
+    gate = QAOASampler(seed=seed)
+    return QUBOSampler(
+        seed=seed,
+        solver=solver,
+        draw_solver=gate.draw_solver,
+        pool=gate.pool,
+        encoding=gate_encoding(space),
+    )
+
+
+def sampler_encoding(space: dict[str, Any]) -> SearchSpaceEncoding:
+    """The encoding ``QAOASampler`` (defaults) builds for ``space``."""
+    return SearchSpaceEncoding(space, gate_encoding(space))
 
 
 def search_space(problem: str) -> dict[str, Any]:
@@ -239,12 +243,18 @@ def search_space(problem: str) -> dict[str, Any]:
 
 
 def run_study(
-    problem: str, arm: str, seed: int, trials: int, record_at: set[int], enc: SearchSpaceEncoding
+    problem: str,
+    arm: str,
+    seed: int,
+    trials: int,
+    record_at: set[int],
+    enc: SearchSpaceEncoding,
+    space: dict[str, Any],
 ) -> tuple[optuna.Study, Recorder, float]:
     """One study of ``arm``; the study, the solver's record and the CPU seconds it took."""
     prob = get_problem(problem)
     recorder = Recorder(mean_solver(arm, seed, enc), record_at)
-    sampler = gate_sampler(arm, seed, recorder)
+    sampler = gate_sampler(seed, recorder, space)
     study = optuna.create_study(directions=[*prob.directions], sampler=sampler)  # type: ignore[list-item]
     objective = prob.make_objective(seed)
 
@@ -568,7 +578,8 @@ def main(argv: list[str] | None = None) -> int:
         if m not in METHODS:
             raise ValueError(f"Unknown method {m!r}; use some of {', '.join(METHODS)}.")
     record_at = {int(v) for v in args.record.split(",") if v.strip()}
-    enc = sampler_encoding(search_space(args.problem))
+    space = search_space(args.problem)
+    enc = sampler_encoding(space)
     n_top = QAOASampler(seed=0).pool.n_top_trials
     curves: dict[str, dict[int, list[float]]] = {a: {} for a in arms}
     cpu: dict[str, list[float]] = {a: [] for a in arms}
@@ -578,7 +589,9 @@ def main(argv: list[str] | None = None) -> int:
     for seed in parse_seeds(args.seeds):
         for arm in arms:
             rec_at = record_at if arm == "qaoa" else set()
-            study, recorder, seconds = run_study(args.problem, arm, seed, args.trials, rec_at, enc)
+            study, recorder, seconds = run_study(
+                args.problem, arm, seed, args.trials, rec_at, enc, space
+            )
             curves[arm][seed] = best_curve(study)
             cpu[arm].append(seconds)
             for row in proposal_origins(study, recorder, enc, n_top):

@@ -17,18 +17,14 @@ annealing, which costs milliseconds where a circuit solve costs a tenth of a CPU
 from __future__ import annotations
 
 from collections.abc import Mapping
-import threading
 from typing import Any
 from typing import TYPE_CHECKING
 
-import numpy as np
 from optuna._experimental import experimental_class
 from optuna.distributions import BaseDistribution
 
-from optuna_qnas._qubo import QUBO
 from optuna_qnas.samplers._qubo import PoolSettings
 from optuna_qnas.samplers._qubo import QUBOSampler
-from optuna_qnas.solvers._base import SolverResult
 
 
 if TYPE_CHECKING:
@@ -55,102 +51,6 @@ def _reject_solver(kwargs: dict[str, Any], cls: str) -> None:
         )
 
 
-class MeanOnCircuitSolver:
-    """A proposal's posterior mean on the circuit, its posterior draws on ``draws``.
-
-    A proposal solves the posterior mean first and its posterior draws after it. With a
-    penalised encoding a QUBO whose samples are mostly invalid codes is solved again with a
-    stronger penalty; such a repeat of the mean (the first QUBO plus a positive multiple of the
-    encoding's penalty) runs on the circuit too. The sampler calls :meth:`begin_proposal` before
-    each proposal; the state is kept per thread, so trials proposed in parallel threads do not
-    mix.
-
-    Args:
-        circuit:
-            The gate-model solver (``QAOASolver``, ``VQESolver``, ``GroverSolver``).
-        draws:
-            Any :class:`~optuna_qnas.solvers.QUBOSolver`, or ``None`` to solve every QUBO on
-            the circuit.
-        max_circuit_solves:
-            Circuit solves per proposal at most (``None``: no limit); the mean's further repeats
-            go to ``draws``.
-    """
-
-    def __init__(self, circuit: Any, draws: Any, max_circuit_solves: int | None = None) -> None:
-        self.circuit = circuit
-        self.draws = draws
-        self.max_circuit_solves = max_circuit_solves
-        self._local = threading.local()
-
-    def __getstate__(self) -> dict[str, Any]:
-        state = self.__dict__.copy()
-        del state["_local"]  # per-thread state is not picklable and means nothing elsewhere
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-        self._local = threading.local()
-
-    def __repr__(self) -> str:
-        return f"MeanOnCircuitSolver(circuit={self.circuit!r}, draws={self.draws!r})"
-
-    def __getattr__(self, name: str) -> Any:
-        # The circuit solver's settings (backend, reps, max_qubits ...) read through this one.
-        circuit = self.__dict__.get("circuit")
-        if name.startswith("_") or circuit is None:
-            raise AttributeError(name)
-        return getattr(circuit, name)
-
-    @property
-    def max_variables(self) -> int | None:
-        return getattr(self.circuit, "max_variables", None)
-
-    def begin_proposal(self, penalty: QUBO | None = None) -> None:
-        """The next solve in this thread is a proposal's first, the posterior mean's;
-        ``penalty`` is the encoding's penalty QUBO (``None`` or all zero: no repeats)."""
-        self._local.first = True
-        self._local.mean = None
-        self._local.penalty = penalty
-        self._local.circuit_solves = 0
-
-    def _repeats_mean(self, qubo: QUBO) -> bool:
-        mean = getattr(self._local, "mean", None)
-        penalty = getattr(self._local, "penalty", None)
-        if mean is None or penalty is None or penalty.num_variables != qubo.num_variables:
-            return False
-        p = np.concatenate([penalty.linear, penalty.quadratic.ravel()])
-        d = np.concatenate([qubo.linear - mean.linear, (qubo.quadratic - mean.quadratic).ravel()])
-        norm = float(np.dot(p, p))
-        if norm == 0.0:
-            return False
-        c = float(np.dot(d, p)) / norm
-        scale = max(float(np.max(np.abs(d), initial=0.0)), 1.0)
-        return c > 0 and bool(np.allclose(d, c * p, rtol=0.0, atol=1e-9 * scale))
-
-    def solve(self, qubo: QUBO, num_samples: int, seed: int | None = None) -> SolverResult:
-        local = self._local
-        if getattr(local, "first", True):
-            local.first = False
-            local.mean = qubo
-            local.circuit_solves = 1
-            return self.circuit.solve(qubo, num_samples, seed)
-        limit = self.max_circuit_solves
-        within = limit is None or getattr(local, "circuit_solves", 0) < limit
-        if self.draws is None or (within and self._repeats_mean(qubo)):
-            local.circuit_solves = getattr(local, "circuit_solves", 0) + 1
-            return self.circuit.solve(qubo, num_samples, seed)
-        return self.draws.solve(qubo, num_samples, seed)
-
-
-def _resolve_draw_solver(draw_solver: Any, num_reads: int | None) -> Any:
-    """``None`` for ``"circuit"``, else a solver object (preset name, dimod sampler, solver)."""
-    from optuna_qnas.solvers._dimod import as_solver
-
-    if isinstance(draw_solver, str) and draw_solver == "circuit":
-        return None
-    return as_solver(draw_solver, num_reads, what="draw_solver")
-
-
 def auto_encoding(search_space: Mapping[str, BaseDistribution]) -> dict[str, str]:
     """``encoding="auto"`` for one search space: ``"binary"`` for every numerical parameter;
     categorical ones are left out, so they get :class:`QUBOSampler`'s default."""
@@ -164,55 +64,30 @@ def auto_encoding(search_space: Mapping[str, BaseDistribution]) -> dict[str, str
 
 
 class _GateSampler(QUBOSampler):
-    """The shared part of the three gate samplers: the circuit solves the posterior mean."""
-
-    #: Circuit solves per proposal at most (``None``: the mean and all its penalty repeats).
-    _max_circuit_solves: int | None = None
+    """The shared part of the three gate samplers: the circuit solves the posterior mean, the
+    draw solver the posterior draws."""
 
     def _setup(
         self, circuit: Any, draw_solver: Any, encoding: Any, kwargs: dict[str, Any]
     ) -> None:
         kwargs.setdefault("pool", GATE_DEFAULT_POOL)
-        draws = _resolve_draw_solver(draw_solver, kwargs.get("num_reads"))
-        self._circuit_solver = circuit
         self._auto_encoding = isinstance(encoding, str) and encoding == "auto"
+        circuit_draws = isinstance(draw_solver, str) and draw_solver == "circuit"
         super().__init__(
-            solver=MeanOnCircuitSolver(circuit, draws, self._max_circuit_solves),
+            solver=circuit,
+            draw_solver=None if circuit_draws else draw_solver,
             encoding={} if self._auto_encoding else encoding,
             **kwargs,
         )
 
-    @property
-    def solver(self) -> Any:
-        """The gate-model solver (``QAOASolver``, ``VQESolver`` or ``GroverSolver``)."""
-        return self._circuit_solver
-
-    @property
-    def draw_solver(self) -> Any:
-        """The solver of the posterior draws (``None``: the circuit solves them too)."""
-        return self._solver.draws
-
     def sample_relative(
         self, study: Study, trial: FrozenTrial, search_space: dict[str, BaseDistribution]
     ) -> dict[str, Any]:
-        from optuna_qnas._qubo._encoding import SearchSpaceEncoding
-
         if self._auto_encoding:
             # The codes of a parameter depend on its distribution alone, so the mapping only
             # grows: proposals in other threads, or of other search spaces, see the same codes.
             known = self._encoding if isinstance(self._encoding, Mapping) else {}
             self._encoding = {**known, **auto_encoding(search_space)}
-        penalty = None
-        if search_space:
-            # The same encoding the proposal builds (a fraction of a millisecond): its penalty
-            # tells the solver which later QUBOs repeat the mean with a stronger penalty.
-            penalty = SearchSpaceEncoding(
-                search_space,
-                self._encoding,
-                max_levels=self._max_levels,
-                float_bins=self._float_bins,
-            ).penalty()
-        self._solver.begin_proposal(penalty)
         return super().sample_relative(study, trial, search_space)
 
 
@@ -411,7 +286,7 @@ class GroverSampler(_GateSampler):
     .. note:: Requires ``pip install optuna-qnas[qiskit]``.
     """
 
-    _max_circuit_solves = 2
+    _max_mean_solves = 2
 
     def __init__(
         self,

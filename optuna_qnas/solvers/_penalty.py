@@ -42,6 +42,12 @@ class PenaltySolver:
         easy_feasible:
             Fraction of valid samples at the first try above which the next solve of a similar
             QUBO may start from half the ratio (so that the penalty can come down again).
+        max_child_solves:
+            Solves by ``child`` per call at most (``None``: no limit); the schedule's later
+            tries go to ``fallback``. For a child that costs seconds per solve (Grover search),
+            with a fast ``fallback`` such as simulated annealing.
+        fallback:
+            Solves the tries beyond ``max_child_solves``; required with it.
 
     ``solve`` adds to the result's ``info``: ``penalty_strength`` (the strength used) and
     ``next_penalty_ratio`` (where the next solve of a similar QUBO should start: the ratio that
@@ -59,12 +65,24 @@ class PenaltySolver:
         max_doublings: int = 6,
         target_feasible: float = 0.8,
         easy_feasible: float = 0.95,
+        max_child_solves: int | None = None,
+        fallback: Any = None,
     ) -> None:
         if not start_ratio > 0:
             raise ValueError(f"start_ratio must be > 0; got {start_ratio!r}.")
         if max_doublings < 0:
             raise ValueError(f"max_doublings must be >= 0; got {max_doublings!r}.")
+        if max_child_solves is not None:
+            if max_child_solves < 1:
+                raise ValueError(f"max_child_solves must be >= 1; got {max_child_solves!r}.")
+            if fallback is None:
+                raise ValueError(
+                    "max_child_solves needs a fallback solver for the later tries; pass "
+                    "fallback=... (for instance make_solver('simulated_annealing'))."
+                )
         self.child = child
+        self.max_child_solves = max_child_solves
+        self.fallback = fallback
         self.penalty = penalty
         self.feasible = feasible
         self.start_ratio = float(start_ratio)
@@ -102,7 +120,9 @@ class PenaltySolver:
         next_ratio = ratio
         for attempt in range(self.max_doublings + 1):
             problem = qubo + self.penalty.scaled(strength)
-            result = self.child.solve(problem, num_samples, int(rng.randint(2**31 - 1)))
+            limit = self.max_child_solves
+            solver = self.child if limit is None or attempt < limit else self.fallback
+            result = solver.solve(problem, num_samples, int(rng.randint(2**31 - 1)))
             if not has_penalty or result.samples.shape[0] == 0:
                 break
             valid = float(self.feasible(result.samples).mean())
@@ -118,7 +138,7 @@ class PenaltySolver:
             ratio *= 2.0
         assert result is not None
         if result.samples.shape[0] == 0:
-            raise RuntimeError(f"The solver {self.child!r} returned no samples.")
+            raise RuntimeError(f"The solver {solver!r} returned no samples.")
         result.info["penalty_strength"] = strength
         result.info["next_penalty_ratio"] = next_ratio
         return result

@@ -141,6 +141,12 @@ ERRORS = [
     ),
     (
         "QUBOSampler",
+        "draw_solver=3",
+        lambda: QUBOSampler(draw_solver=3),
+        "draw_solver must be a preset name",
+    ),
+    (
+        "QUBOSampler",
         "encoding='hex'",
         lambda: QUBOSampler(encoding="hex"),
         "Use one of one_hot, domain_wall, binary, unary",

@@ -15,6 +15,7 @@ from optuna.testing.pytest_samplers import BasicSamplerTestCase
 from optuna.testing.pytest_samplers import MultiObjectiveSamplerTestCase
 from optuna.testing.pytest_samplers import RelativeSamplerTestCase
 
+from optuna_qnas import QUBOSampler
 from optuna_qnas.samplers._gate import GroverSampler
 from optuna_qnas.samplers._gate import QAOASampler
 from optuna_qnas.samplers._gate import VQESampler
@@ -172,58 +173,50 @@ def test_circuit_solves_the_mean_and_annealing_the_draws() -> None:
     assert all(p["solver"] == "qaoa" and p["circuit_evaluations"] > 0 for p in model)
 
 
-def test_mean_on_circuit_solver_routes_per_proposal_and_thread() -> None:
+def test_the_mean_and_its_penalty_retries_run_on_the_circuit_up_to_the_cap() -> None:
     import pickle
-    import threading
 
     from optuna_qnas._qubo import QUBO
-    from optuna_qnas.samplers._gate import MeanOnCircuitSolver
-    from optuna_qnas.solvers._qiskit import QAOASolver
+    from optuna_qnas._qubo._surrogate import BayesianQuadraticRegression
 
-    qubo = QUBO(np.array([1.0, -2.0, 0.5]), np.triu(np.ones((3, 3)), 1), 0.0)
-    draws = _CountingSolver()
-    solver = MeanOnCircuitSolver(QAOASolver(reps=1, maxiter=4), draws)
-    solver.begin_proposal()
-    assert solver.solve(qubo, 2, seed=0).info["solver"] == "qaoa"
-    assert solver.solve(qubo, 2, seed=1).info["solver"] == "SimulatedAnnealingSampler"
-    assert draws.calls == 1
-    solver.begin_proposal()
-    assert solver.solve(qubo, 2, seed=2).info["solver"] == "qaoa" and draws.calls == 1
-    # Another thread's proposal starts on the circuit whatever this thread has solved.
-    seen: list[str] = []
-    worker = threading.Thread(
-        target=lambda: (
-            solver.begin_proposal(),
-            seen.append(solver.solve(qubo, 2, seed=3).info["solver"]),
+    class Pulling(BayesianQuadraticRegression):
+        """The regression's mean with every bit pulled on: one-hot codes break until the
+        penalty has doubled a few times, so the mean is solved again within a proposal."""
+
+        def mean_qubo(self) -> QUBO:
+            q = super().mean_qubo()
+            n = q.num_variables
+            return q + QUBO(np.full(n, -10.0), np.zeros((n, n)), 0.0)
+
+    # Counting solvers in both roles show where each solve went.
+    def run(cap: int | None) -> tuple[int, int, int]:
+        mean, draws = _CountingSolver(), _CountingSolver()
+        sampler = QUBOSampler(
+            seed=0, n_startup_trials=3, solver=mean, draw_solver=draws, surrogate=Pulling
         )
-    )
-    worker.start()
-    worker.join()
-    assert seen == ["qaoa"]
-    solver.solve(qubo, 2, seed=4)
-    assert draws.calls == 2
-    # A penalised encoding: the mean solved again with twice the penalty stays on the circuit,
-    # a draw (another QUBO plus the penalty) goes to annealing.
-    penalty = QUBO(np.array([-1.0, -1.0, 0.0]), np.eye(3, k=1), 1.0)
-    draw = QUBO(np.array([0.5, -1.0, 1.0]), np.triu(np.full((3, 3), -0.5), 1), 0.0)
-    solver.begin_proposal(penalty)
-    assert solver.solve(qubo + penalty, 2, seed=5).info["solver"] == "qaoa"
-    assert solver.solve(qubo + penalty.scaled(2.0), 2, seed=6).info["solver"] == "qaoa"
-    assert solver.solve(draw + penalty, 2, seed=7).info["solver"] == "SimulatedAnnealingSampler"
-    assert solver.solve(qubo + penalty.scaled(4.0), 2, seed=8).info["solver"] == "qaoa"
-    # A cap on circuit solves per proposal (GroverSampler's is 2): the second repeat is annealed.
-    capped = MeanOnCircuitSolver(QAOASolver(reps=1, maxiter=4), draws, max_circuit_solves=2)
-    capped.begin_proposal(penalty)
-    assert capped.solve(qubo + penalty, 2, seed=5).info["solver"] == "qaoa"
-    assert capped.solve(qubo + penalty.scaled(2.0), 2, seed=6).info["solver"] == "qaoa"
-    assert capped.solve(qubo + penalty.scaled(4.0), 2, seed=7).info["solver"] != "qaoa"
-    assert GroverSampler()._solver.max_circuit_solves == 2
-    assert capped.reps == 1 and capped.backend is capped.circuit.backend  # settings read through
-    assert QAOASampler()._solver.max_circuit_solves is None
-    copy = pickle.loads(pickle.dumps(MeanOnCircuitSolver(QAOASolver(reps=1), None)))
-    copy.begin_proposal()
-    copy.solve(qubo, 2, seed=0)
-    assert copy.solve(qubo, 2, seed=1).info["solver"] == "qaoa"  # draws=None: all on the circuit
+        sampler._max_mean_solves = cap
+        study = optuna.create_study(sampler=sampler)
+        study.optimize(_cell_objective, n_trials=8)
+        proposals = [t.system_attrs.get("qnas:proposal", {}) for t in study.trials]
+        return mean.calls, draws.calls, sum(p.get("mode") == "model" for p in proposals)
+
+    free_mean, free_draws, n_model = run(None)
+    assert n_model == 5
+    assert free_mean > n_model and free_draws >= 2 * n_model  # the mean was retried
+    capped_mean, capped_draws, _ = run(1)
+    assert capped_mean == n_model  # one solve of the mean per proposal on the expensive solver
+    # Same seeds, so the same schedule: the retries the cap moved went to the draw solver.
+    assert capped_mean + capped_draws == free_mean + free_draws
+    assert GroverSampler._max_mean_solves == 2 and QAOASampler._max_mean_solves is None
+    # Without a draw solver every solve is the solver's, whatever the cap.
+    only = _CountingSolver()
+    sampler = QUBOSampler(seed=0, n_startup_trials=3, solver=only)
+    sampler._max_mean_solves = 1
+    optuna.create_study(sampler=sampler).optimize(_cell_objective, n_trials=6)
+    assert only.calls >= 3 * 3
+    # The sampler pickles with both solvers (no per-thread state to drop).
+    copy = pickle.loads(pickle.dumps(QAOASampler(reps=1)))
+    assert copy.solver.reps == 1 and type(copy.draw_solver).__name__ == "DimodSolver"
 
 
 def test_bad_sampler_arguments() -> None:

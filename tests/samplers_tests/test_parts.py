@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from typing import Any
 
 import numpy as np
 import optuna
@@ -130,6 +131,48 @@ def test_penalty_solver_doubles_after_invalid_and_eases_after_easy_solves() -> N
     # The full schedule doubles until most samples are valid codes.
     full = PenaltySolver(child, enc.penalty(), enc.feasible).solve(model, 16, seed=1)
     assert enc.feasible(full.samples).mean() >= 0.8
+
+
+class _Counting:
+    """Simulated annealing that counts its solves."""
+
+    def __init__(self) -> None:
+        self.inner = make_solver("simulated_annealing", num_reads=8)
+        self.calls = 0
+
+    def solve(self, qubo: QUBO, num_samples: int, seed: int | None = None) -> Any:
+        self.calls += 1
+        return self.inner.solve(qubo, num_samples, seed)
+
+
+def test_penalty_solver_hands_tries_past_its_cap_to_the_fallback() -> None:
+    enc, model = _wall_problem()
+    # A strength far too weak to ever reach the target: every try of the schedule runs.
+    child, fallback = _Counting(), _Counting()
+    capped = PenaltySolver(
+        child,
+        enc.penalty(),
+        enc.feasible,
+        start_ratio=1e-9,
+        max_doublings=4,
+        max_child_solves=2,
+        fallback=fallback,
+    )
+    capped.solve(model, 8, seed=0)
+    assert (child.calls, fallback.calls) == (2, 3)
+    # The tries past the cap get the same seeds as without a cap: with the same solver in both
+    # roles the samples do not change.
+    same = make_solver("simulated_annealing", num_reads=8)
+    kwargs: dict[str, Any] = {"start_ratio": 1e-9, "max_doublings": 4}
+    plain = PenaltySolver(same, enc.penalty(), enc.feasible, **kwargs).solve(model, 8, seed=0)
+    split = PenaltySolver(
+        same, enc.penalty(), enc.feasible, max_child_solves=1, fallback=same, **kwargs
+    ).solve(model, 8, seed=0)
+    np.testing.assert_array_equal(plain.samples, split.samples)
+    with pytest.raises(ValueError, match="fallback"):
+        PenaltySolver(child, enc.penalty(), enc.feasible, max_child_solves=2)
+    with pytest.raises(ValueError, match="max_child_solves must be >= 1"):
+        PenaltySolver(child, enc.penalty(), enc.feasible, max_child_solves=0, fallback=child)
 
 
 def test_penalty_solver_is_reproducible_and_checks_its_settings() -> None:

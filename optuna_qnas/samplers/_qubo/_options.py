@@ -59,8 +59,9 @@ def check_surrogate(surrogate: Any) -> Callable[[np.ndarray], Any] | None:
     return surrogate
 
 
-def resolve_solver(solver: Any, num_reads: int | None) -> Any:
-    """A solver object from a preset name, a dimod sampler, or a ``solve`` object."""
+def resolve_solver(solver: Any, num_reads: int | None, *, what: str = "solver") -> Any:
+    """A solver object from a preset name, a dimod sampler, or a ``solve`` object (``None``:
+    simulated annealing); ``what`` names the argument in the error for anything else."""
     from optuna_qnas.solvers._dimod import as_solver
 
-    return as_solver("simulated_annealing" if solver is None else solver, num_reads)
+    return as_solver("simulated_annealing" if solver is None else solver, num_reads, what=what)

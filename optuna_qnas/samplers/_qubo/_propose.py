@@ -97,6 +97,8 @@ def ranked_candidates(
     start_ratios: list[float] | None,
     by_gain: bool,
     rng: np.random.RandomState,
+    draw_solver: Any = None,
+    max_mean_solves: int | None = None,
 ) -> tuple[Ranked, dict[str, Any], dict[str, Any]]:
     """The pool of one proposal, ranked best first, with diagnostics and the next state.
 
@@ -105,6 +107,11 @@ def ranked_candidates(
     mean's best sample, and ``settings.n_random`` uniform configurations; unseen members only.
     Ranked by expected improvement over ``best`` or, with ``by_gain``, by the expected gain in
     the true value of the reported incumbent (``top_levels[0]``).
+
+    ``solver`` solves the posterior mean (with its retries under a stronger penalty) and
+    ``draw_solver`` the posterior draws (``None``: ``solver`` too). With a ``draw_solver``,
+    ``max_mean_solves`` caps the mean's solves by ``solver``; its later retries go to
+    ``draw_solver``.
     """
     penalty = enc.penalty()
     sizes = np.array([p.n_levels for p in enc.params], dtype=np.int64)
@@ -119,7 +126,23 @@ def ranked_candidates(
     groups: list[tuple[str, np.ndarray]] = []
     next_ratios = []
     for k, qubo in enumerate(qubos):
-        wrapped = PenaltySolver(solver, penalty, enc.feasible, start_ratio=start_ratios[k])
+        if k == 0:
+            cap = max_mean_solves if draw_solver is not None else None
+            wrapped = PenaltySolver(
+                solver,
+                penalty,
+                enc.feasible,
+                start_ratio=start_ratios[k],
+                max_child_solves=cap,
+                fallback=draw_solver,
+            )
+        else:
+            wrapped = PenaltySolver(
+                solver if draw_solver is None else draw_solver,
+                penalty,
+                enc.feasible,
+                start_ratio=start_ratios[k],
+            )
         result = wrapped.solve(qubo, num_samples, rng=rng)
         next_ratios.append(result.info.pop("next_penalty_ratio"))
         cand = enc.decode_levels(result.samples)

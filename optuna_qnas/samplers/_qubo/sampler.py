@@ -87,7 +87,12 @@ class QUBOSampler(BaseSampler):
             ``None`` (local simulated annealing), a preset name (see
             :func:`optuna_qnas.solvers.make_solver`), any ``dimod.Sampler`` or composite, or an
             object with ``solve(qubo, num_samples, seed)``
-            (:class:`optuna_qnas.solvers.QUBOSolver`).
+            (:class:`optuna_qnas.solvers.QUBOSolver`). It solves the posterior mean's QUBO, and
+            the posterior draws' unless ``draw_solver`` is given.
+        draw_solver:
+            ``None`` (``solver`` solves the posterior draws too) or a solver in any form
+            ``solver`` accepts, for the ``pool.n_draws`` posterior draws: for instance simulated
+            annealing beside a QPU or circuit ``solver`` that costs far more per solve.
         encoding:
             ``None`` (a default per distribution), one of ``"one_hot"``, ``"domain_wall"``,
             ``"binary"``, ``"unary"`` for every parameter, or ``{param_name: encoding}``.
@@ -124,6 +129,7 @@ class QUBOSampler(BaseSampler):
         self,
         *,
         solver: Any = None,
+        draw_solver: Any = None,
         encoding: str | Mapping[str, str] | None = None,
         surrogate: Callable[[np.ndarray], Any] | None = None,
         pool: PoolSettings | None = None,
@@ -155,6 +161,11 @@ class QUBOSampler(BaseSampler):
                 normalize_encoding_name(name)
         self._encoding = encoding
         self._solver = resolve_solver(solver, num_reads)
+        self._draw_solver = (
+            None
+            if draw_solver is None
+            else resolve_solver(draw_solver, num_reads, what="draw_solver")
+        )
         if seed is not None and (
             isinstance(seed, bool)
             or not isinstance(seed, (int, np.integer))
@@ -174,9 +185,19 @@ class QUBOSampler(BaseSampler):
         self._search_space = IntersectionSearchSpace(include_pruned=True)
         self._level_cache = _state.LevelCache()
 
+    #: With a ``draw_solver``, the posterior mean's solves by ``solver`` per proposal at most
+    #: (``None``: no limit); its later retries under a stronger penalty go to ``draw_solver``.
+    _max_mean_solves: int | None = None
+
     @property
     def solver(self) -> Any:
+        """The solver of the posterior mean's QUBO (and of the draws without ``draw_solver``)."""
         return self._solver
+
+    @property
+    def draw_solver(self) -> Any:
+        """The solver of the posterior draws (``None``: :attr:`solver`)."""
+        return self._draw_solver
 
     @property
     def pool(self) -> PoolSettings:
@@ -309,6 +330,8 @@ class QUBOSampler(BaseSampler):
             start_ratios=ratios if ratios and all(r > 0 for r in ratios) else None,
             by_gain=ranks_by_gain(model, trial.number),
             rng=rng,
+            draw_solver=self._draw_solver,
+            max_mean_solves=self._max_mean_solves,
         )
         if isinstance(model, ScreenedQuadraticRegression):
             info["screened_pairs"] = model.n_pairs

@@ -121,27 +121,22 @@ class UniformSolver:
 
 @contextmanager
 def annealing_reads(rows: list[np.ndarray]) -> Iterator[None]:
-    """Collect the simulated-annealing reads a decomposed circuit solve starts from."""
-    try:
-        from optuna_qnas.solvers import _qiskit_decompose as module
-    except ImportError:
-        yield
-        return
-    original = getattr(module, "anneal_incumbents", None)
-    if original is None:
-        yield
-        return
+    """Collect the simulated-annealing reads a decomposed circuit solve starts from (the
+    initial samples of ``DecompositionSolver``, which join the solve's result)."""
+    from optuna_qnas.solvers._decomposition import DecompositionSolver
 
-    def recording(*args: Any, **kwargs: Any) -> np.ndarray:
-        out = original(*args, **kwargs)
+    original = DecompositionSolver._initial_samples
+
+    def recording(self: Any, *args: Any, **kwargs: Any) -> np.ndarray:
+        out = original(self, *args, **kwargs)
         rows.append(np.asarray(out, dtype=np.int8))
         return out
 
-    module.anneal_incumbents = recording
+    DecompositionSolver._initial_samples = recording  # type: ignore[method-assign]
     try:
         yield
     finally:
-        module.anneal_incumbents = original
+        DecompositionSolver._initial_samples = original  # type: ignore[method-assign]
 
 
 def from_reads(call: dict[str, Any], enc: SearchSpaceEncoding) -> np.ndarray:

@@ -25,6 +25,7 @@ Usage::
     python benchmarks/run.py run nb201 --problems nasbench201-cifar10 \\
         --samplers annealing,tpe,random --seeds 0-4 --trials 50 --out results/nb201-small
     python benchmarks/run.py table results/nb201
+    python benchmarks/run.py proposals results/large-solvers
 """
 
 from __future__ import annotations
@@ -82,6 +83,114 @@ def annealing_random_reads(seed: int) -> optuna.samplers.BaseSampler:
     return QuantumAnnealingSampler(solver=RandomSampler(), seed=seed)
 
 
+#: Budgets of the study-level solver ablation (suite ``large-solvers``), chosen so that one
+#: solve costs about as much CPU time as the default annealer's on the sampler's own QUBOs of the
+#: large problems (10-17 ms from 100 to 500 bits, 43 ms at 2,000, measured on the 2-core
+#: benchmark machine). Random reads: about 300,000 random bits per solve (1,389 reads at 216
+#: bits, 600 at 500); steepest descent: about 60,000 bits of starting points (278 reads at 216
+#: bits, 120 at 500); tabu: 4 reads of 1 ms (``tabu_budget``; its cost is mostly a start-up per
+#: read, 8-16 ms per solve from 100 to 500 bits, and no budget gets under about 70 ms at 2,000).
+RANDOM_BITS_PER_SOLVE = 300_000
+STEEPEST_BITS_PER_SOLVE = 60_000
+
+
+class RandomReadsSolver:
+    """Seeded uniformly random bitstrings, the ``num_samples`` lowest distinct ones by energy.
+
+    ``num_reads`` bitstrings per solve; ``None``: ``ceil(RANDOM_BITS_PER_SOLVE / n)`` for an
+    ``n``-bit QUBO (about the default annealer's time per solve on the large problems).
+    """
+
+    def __init__(self, num_reads: int | None = None) -> None:
+        if num_reads is not None and (isinstance(num_reads, bool) or num_reads < 1):
+            raise ValueError(f"num_reads must be a positive integer or None; got {num_reads!r}.")
+        self.num_reads = num_reads
+
+    max_variables = None
+
+    def reads(self, n: int) -> int:
+        """Bitstrings drawn for an ``n``-bit QUBO."""
+        if self.num_reads is not None:
+            return self.num_reads
+        return max(1, math.ceil(RANDOM_BITS_PER_SOLVE / max(n, 1)))
+
+    def solve(self, qubo: Any, num_samples: int, seed: int | None = None) -> Any:
+        import numpy as np
+
+        from optuna_qnas.solvers import SolverResult
+
+        start = time.perf_counter()
+        n = qubo.num_variables
+        reads = max(self.reads(n), int(num_samples))
+        xs = np.random.default_rng(seed).integers(0, 2, size=(reads, n), dtype=np.int8)
+        x = xs.astype(float)
+        energies = qubo.offset + x @ qubo.linear + ((x @ qubo.quadratic) * x).sum(axis=1)
+        order = np.argsort(energies, kind="stable")
+        # The lowest distinct ones: among the 4 num_samples lowest reads (repeats are rare at
+        # these widths), among all of them where those hold too few distinct ones.
+        low = xs[order[: 4 * int(num_samples)]]
+        if len(np.unique(low, axis=0)) < min(int(num_samples), len(np.unique(xs, axis=0))):
+            low = xs
+        info = {"solver": "RandomReadsSolver", "num_reads": reads}
+        result = SolverResult.from_samples(qubo, low, num_samples, info)
+        result.info["solve_seconds"] = round(time.perf_counter() - start, 6)
+        return result
+
+    def __repr__(self) -> str:
+        return f"RandomReadsSolver(num_reads={self.num_reads or 'auto'})"
+
+
+class WidthBudgetSolver:
+    """A dwave-samplers solver whose reads (and tabu's time limit) follow the QUBO's width.
+
+    ``"steepest_descent"``: ``ceil(STEEPEST_BITS_PER_SOLVE / n)`` reads (at least
+    ``num_samples``) from random starts; ``"tabu"``: ``tabu_budget(n)`` reads and milliseconds
+    per read. A ``DimodSolver`` built for each solve.
+    """
+
+    def __init__(self, name: str) -> None:
+        if name not in ("steepest_descent", "tabu"):
+            raise ValueError(f"name must be 'steepest_descent' or 'tabu'; got {name!r}.")
+        self.name = name
+
+    max_variables = None
+
+    def solver_for(self, n: int) -> Any:
+        """The package solver that solves an ``n``-bit QUBO."""
+        from dwave.samplers import TabuSampler
+
+        from optuna_qnas.solvers import DimodSolver
+        from optuna_qnas.solvers import make_solver
+
+        if self.name == "steepest_descent":
+            reads = max(1, math.ceil(STEEPEST_BITS_PER_SOLVE / max(n, 1)))
+            return make_solver("steepest_descent", num_reads=reads)
+        # num_reads among the sampling arguments: fewer reads than num_samples (DimodSolver's
+        # own num_reads is raised to num_samples), as tabu's automatic budget does above 128 bits.
+        reads, timeout = tabu_budget(n)
+        return DimodSolver(
+            TabuSampler(), num_reads=None, sample_kwargs={"num_reads": reads, "timeout": timeout}
+        )
+
+    def solve(self, qubo: Any, num_samples: int, seed: int | None = None) -> Any:
+        return self.solver_for(qubo.num_variables).solve(qubo, num_samples, seed)
+
+    def __repr__(self) -> str:
+        return f"WidthBudgetSolver({self.name!r})"
+
+
+def tabu_budget(n: int) -> tuple[int, int]:
+    """``(reads, ms per read)`` of the ablation's tabu solve of ``n`` bits: 4 reads of 1 ms, the
+    least tabu spends in about the default annealer's time (1 read above 1,000 bits, where even
+    one read costs more than an annealing solve)."""
+    return (4, 1) if n <= 1000 else (1, 1)
+
+
+def annealing_solver(seed: int, solver: Any) -> optuna.samplers.BaseSampler:
+    """The default sampler with ``solver`` (a solver object) in place of simulated annealing."""
+    return QuantumAnnealingSampler(solver=solver, seed=seed)
+
+
 def _annealing_spec(name: str, description: str, **kwargs: Any) -> SamplerSpec:
     return SamplerSpec(name, partial(annealing, **kwargs), description=description)
 
@@ -94,6 +203,24 @@ VARIANTS: dict[str, SamplerSpec] = {
             annealing_random_reads,
             description="solver ablation: 64 seeded uniformly random reads per QUBO "
             "(dwave-samplers' RandomSampler) instead of 64 annealed ones",
+        ),
+        SamplerSpec(
+            "annealing-solver-random",
+            partial(annealing_solver, solver=RandomReadsSolver()),
+            description="study-level solver ablation: the default with seeded uniformly random "
+            "reads, about 300,000 random bits per solve (RandomReadsSolver)",
+        ),
+        SamplerSpec(
+            "annealing-solver-steepest",
+            partial(annealing_solver, solver=WidthBudgetSolver("steepest_descent")),
+            description="study-level solver ablation: the default with steepest descent from "
+            "about 60,000 bits of random starts per solve",
+        ),
+        SamplerSpec(
+            "annealing-solver-tabu",
+            partial(annealing_solver, solver=WidthBudgetSolver("tabu")),
+            description="study-level solver ablation: the default with tabu search, 4 reads of "
+            "1 ms per solve",
         ),
         _annealing_spec(
             "annealing-draws0",
@@ -271,6 +398,22 @@ SUITES: dict[str, Suite] = {
             LARGE,
             ("annealing", "tpe", "random", "gp"),
             tuple(range(10)),
+            100,
+            checkpoints=(50, 100),
+        ),
+        Suite(
+            "large-solvers",
+            "study-level solver ablation on the large problems up to 500 bits: the default "
+            "against itself with seeded random reads, steepest descent and tabu in place of "
+            "simulated annealing, each at about annealing's time per solve",
+            LARGE[:-1],
+            (
+                "annealing",
+                "annealing-solver-random",
+                "annealing-solver-steepest",
+                "annealing-solver-tabu",
+            ),
+            tuple(range(5)),
             100,
             checkpoints=(50, 100),
         ),
@@ -494,6 +637,52 @@ def _finite(value: Any) -> Any:
     return value
 
 
+def proposal_times(out: Path) -> str:
+    """Markdown: per problem and sampler, the mean solver and sampler time of a model proposal.
+
+    Read from the ``qnas:proposal`` record of every trial the model proposed (start-up trials
+    excluded) in ``OUT/comparison.db``: ``solve_seconds`` (the last solve of the posterior
+    mean's QUBO, penalty included), ``sampler_seconds`` (the whole proposal: model fit, every
+    solve, pool ranking) and the solver's name.
+    """
+    path = out / RESULTS_FILE
+    if not path.is_file():
+        raise ValueError(f"{path} does not exist; run a suite with --out {out} first.")
+    settings = json.loads(path.read_text())["settings"]
+    storage = f"sqlite:///{out / STORAGE_FILE}"
+    cells: dict[tuple[str, str], list[tuple[float, float, str]]] = {}
+    for summary in optuna.get_all_study_summaries(storage):
+        meta = summary.user_attrs.get("qnas_compare") or {}
+        key = (str(meta.get("problem")), str(meta.get("sampler")))
+        if key[0] not in settings["problems"] or key[1] not in settings["samplers"]:
+            continue
+        if meta.get("seed") not in settings["seeds"]:
+            continue
+        study = optuna.load_study(study_name=summary.study_name, storage=storage)
+        for trial in study.get_trials(deepcopy=False):
+            info = trial.system_attrs.get("qnas:proposal") or {}
+            if info.get("mode") == "model" and "solve_seconds" in info:
+                cells.setdefault(key, []).append(
+                    (info["solve_seconds"], info["sampler_seconds"], info.get("solver", "?"))
+                )
+    lines = [
+        "| problem | sampler | solver | model proposals | mean-QUBO solve ms | proposal ms |",
+        "|---|---|---|---:|---:|---:|",
+    ]
+    for problem in settings["problems"]:
+        for sampler in settings["samplers"]:
+            rows = cells.get((problem, sampler))
+            if not rows:
+                continue
+            solve = 1000 * sum(r[0] for r in rows) / len(rows)
+            whole = 1000 * sum(r[1] for r in rows) / len(rows)
+            names = "/".join(sorted({r[2] for r in rows}))
+            lines.append(
+                f"| {problem} | {sampler} | {names} | {len(rows)} | {solve:.1f} | {whole:.0f} |"
+            )
+    return "\n".join(lines) + "\n"
+
+
 # --------------------------------------------------------------------------- commands
 
 
@@ -596,6 +785,11 @@ def build_parser() -> argparse.ArgumentParser:
         "table", help="rewrite OUT/tables.md from an existing results folder, running nothing"
     )
     table.add_argument("out", help="the results folder of an earlier run")
+    times = sub.add_parser(
+        "proposals",
+        help="print the mean solver and sampler time per model proposal of a results folder",
+    )
+    times.add_argument("out", help="the results folder of an earlier run")
     return parser
 
 
@@ -607,6 +801,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "list":
             print(list_suites())
+            return 0
+        if args.command == "proposals":
+            print(proposal_times(Path(args.out)), end="")
             return 0
         if args.command == "run":
             if args.trials is not None and args.trials < 1:

@@ -66,6 +66,11 @@ def test_smoke_suite_writes_tables_and_regenerates_them(tmp_path: Path) -> None:
     assert run.main(["table", str(out)]) == 0
     assert (out / "tables.md").read_text() == tables
 
+    # `proposals`: one model proposal per seed (5 start-up trials of 6), by the annealer only.
+    times = run.proposal_times(out)
+    assert "| bocs-contamination | annealing | SimulatedAnnealingSampler | 2 |" in times
+    assert "| random |" not in times
+
     # The same command again resumes: every run is complete, nothing is evaluated.
     assert run.main(["run", "smoke", "--out", str(out), "--quiet"]) == 0
     summaries = optuna.get_all_study_summaries(f"sqlite:///{out / 'comparison.db'}")
@@ -119,3 +124,46 @@ def test_every_suite_names_known_samplers_and_problems() -> None:
     nb201 = run.SUITES["nb201"]
     assert nb201.seeds == tuple(range(40, 80)) and nb201.trials == 100
     assert nb201.samplers == ("annealing", "tpe", "gp", "cmaes", "random")
+
+
+def test_solver_variants_propose_with_their_own_solver() -> None:
+    from optuna_qnas.problems import get_problem
+
+    run = _module()
+    problem = get_problem("bocs-contamination")
+    expected = {
+        "annealing-solver-random": "RandomReadsSolver",
+        "annealing-solver-steepest": "SteepestDescentSolver",
+        "annealing-solver-tabu": "TabuSampler",
+    }
+    for name, solver in expected.items():
+        assert name in run.SUITES["large-solvers"].samplers
+        sampler = run.sampler_registry()[name].factory(0)
+        study = optuna.create_study(directions=[*problem.directions], sampler=sampler)  # type: ignore[list-item]
+        study.optimize(problem.make_objective(0), n_trials=8)
+        proposals = [t.system_attrs["qnas:proposal"] for t in study.trials[5:]]
+        assert all(p["mode"] == "model" and p["solver"] == solver for p in proposals), name
+        assert all(p["solve_seconds"] > 0 for p in proposals), name
+
+
+def test_random_reads_solver_keeps_the_lowest_distinct_reads() -> None:
+    import numpy as np
+
+    from optuna_qnas._qubo import QUBO
+
+    run = _module()
+    rng = np.random.default_rng(3)
+    qubo = QUBO(rng.normal(size=12), np.triu(rng.normal(size=(12, 12)), 1))
+    solver = run.RandomReadsSolver(num_reads=500)
+    result = solver.solve(qubo, 5, seed=7)
+    assert result.samples.shape == (5, 12) and len(np.unique(result.samples, axis=0)) == 5
+    assert np.allclose(result.energies, qubo.energies(result.samples))
+    assert np.all(np.diff(result.energies) >= 0)
+    # The lowest 5 of the same 500 seeded reads, found by brute force over those reads.
+    reads = np.random.default_rng(7).integers(0, 2, size=(500, 12), dtype=np.int8)
+    lowest = np.sort(qubo.energies(np.unique(reads, axis=0)))[:5]
+    assert np.allclose(result.energies, lowest)
+    assert solver.solve(qubo, 5, seed=7).samples.tolist() == result.samples.tolist()
+    assert run.RandomReadsSolver().reads(300) == 1000
+    with pytest.raises(ValueError, match="num_reads"):
+        run.RandomReadsSolver(num_reads=0)

@@ -121,22 +121,27 @@ class UniformSolver:
 
 @contextmanager
 def annealing_reads(rows: list[np.ndarray]) -> Iterator[None]:
-    """Collect the simulated-annealing reads a decomposed circuit solve starts from (the
-    initial samples of ``DecompositionSolver``, which join the solve's result)."""
-    from optuna_qnas.solvers._decomposition import DecompositionSolver
+    """Collect the simulated-annealing reads a decomposed circuit solve starts from."""
+    try:
+        from optuna_qnas.solvers import _qiskit_decompose as module
+    except ImportError:
+        yield
+        return
+    original = getattr(module, "anneal_incumbents", None)
+    if original is None:
+        yield
+        return
 
-    original = DecompositionSolver._initial_samples
-
-    def recording(self: Any, *args: Any, **kwargs: Any) -> np.ndarray:
-        out = original(self, *args, **kwargs)
+    def recording(*args: Any, **kwargs: Any) -> np.ndarray:
+        out = original(*args, **kwargs)
         rows.append(np.asarray(out, dtype=np.int8))
         return out
 
-    DecompositionSolver._initial_samples = recording  # type: ignore[method-assign]
+    module.anneal_incumbents = recording
     try:
         yield
     finally:
-        DecompositionSolver._initial_samples = original  # type: ignore[method-assign]
+        module.anneal_incumbents = original
 
 
 def from_reads(call: dict[str, Any], enc: SearchSpaceEncoding) -> np.ndarray:

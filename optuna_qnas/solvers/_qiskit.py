@@ -10,8 +10,8 @@ best bitstring measured), re-scored by the QUBO. Two engines:
   SamplingVQE)`` exactly as qiskit-optimization 0.7 ships them; Grover always runs through
   ``qiskit_optimization.algorithms.GroverOptimizer``.
 
-A QUBO wider than ``max_qubits`` is decomposed (``DecompositionSolver``, dwave-hybrid) unless
-``decompose=False``, in which case it is refused before any circuit or state vector is built.
+A QUBO wider than ``max_qubits`` is decomposed (``_qiskit_decompose``) unless ``decompose=False``,
+in which case it is refused before any circuit or state vector is built.
 
 qiskit, qiskit-aer and qiskit-optimization are imported lazily
 (``pip install optuna-qnas[qiskit]``).

@@ -1,8 +1,7 @@
 """The shared base of the gate-model solvers: argument checks, the qubit budget, decomposition.
 
 ``_GateSolver`` resolves the backend, fixes the widest circuit (``max_qubits``), validates the
-QUBO it is given, hands one wider than that to the package's decomposition loop on dwave-hybrid
-(:class:`~optuna_qnas.solvers.DecompositionSolver`, with the circuit as its subsolver) unless
+QUBO it is given, splits one wider than that into sub-QUBOs (``_qiskit_decompose``) unless
 ``decompose=False``, and runs qiskit-optimization's ``MinimumEigenOptimizer`` for the
 ``engine="qiskit_optimization"`` path. Subclasses supply ``_solve_small``: one solve of a QUBO that
 fits a circuit.
@@ -26,9 +25,6 @@ from optuna_qnas.solvers._base import SolverResult
 
 
 _ENGINES = ("aer", "qiskit_optimization")
-#: Simulated-annealing reads of the whole QUBO that a decomposed solve starts from (the lowest
-#: is the first incumbent; all join the solve's samples).
-DECOMPOSITION_INITIAL_READS = 16
 # Bytes per amplitude an exact solve holds at once: the state vector (16) inside Aer, its
 # probabilities (8), the diagonal energies (8) and a sorting buffer (8), with room to spare.
 _BYTES_PER_AMPLITUDE = 64
@@ -153,24 +149,9 @@ class _GateSolver(abc.ABC):
     def _sub_width(self) -> int:
         return self.max_qubits
 
-    def _decomposition(self, n: int, subsolver: _CircuitSubsolver) -> Any:
-        """The decomposition of an ``n``-variable QUBO into circuits of ``width`` qubits: an
-        annealed start, then sub-QUBOs of the variables with the largest energy impact, each
-        solved on the circuit; ``max_rounds`` sub-solves at most (default one per ``width``
-        variables plus one), ending after one pass over the variables without improvement."""
-        from optuna_qnas.solvers._decomposition import DecompositionSolver
-
-        width = subsolver.max_variables
-        passes = math.ceil(n / width)
-        return DecompositionSolver(
-            subsolver,
-            subproblem_size=width,
-            max_iterations=self.max_rounds or passes + 1,
-            convergence=passes,
-            initial_reads=DECOMPOSITION_INITIAL_READS,
-        )
-
     def solve(self, qubo: QUBO, num_samples: int, seed: int | None = None) -> SolverResult:
+        from optuna_qnas.solvers._qiskit_decompose import decomposed_solve
+
         check_int("num_samples", num_samples)
         n = qubo.num_variables
         start = time.perf_counter()
@@ -197,14 +178,14 @@ class _GateSolver(abc.ABC):
                     "variables around a classical incumbent), raise max_qubits, or use a more "
                     "compact encoding (encoding='binary' or 'domain_wall')."
                 )
-            circuit = _CircuitSubsolver(self, width)
-            res = self._decomposition(n, circuit).solve(qubo, num_samples, seed)
-            res.info["decomposed"] = True
-            # The last sub-solve's angles (where the next solve's warm start begins) and whether
-            # it was warm-started itself, as an undecomposed solve records them.
-            for key in ("optimal_point", "warm_started"):
-                if key in circuit.last_info:
-                    res.info[key] = circuit.last_info[key]
+            res = decomposed_solve(
+                qubo,
+                self._solve_small,
+                width=width,
+                num_samples=num_samples,
+                seed=seed,
+                max_rounds=self.max_rounds,
+            )
         else:
             res = self._solve_small(qubo, num_samples, seed)
             res.info["decomposed"] = False
@@ -261,21 +242,3 @@ class _GateSolver(abc.ABC):
             "eigensolver_seconds": round(time.perf_counter() - t0, 6),
         }
         return SolverResult.from_samples(qubo, xs, num_samples, info)
-
-
-class _CircuitSubsolver:
-    """One gate solver's circuit as a decomposition's subsolver: sub-QUBOs of at most ``width``
-    variables, solved by the solver's own algorithm (no further decomposition)."""
-
-    def __init__(self, solver: _GateSolver, width: int) -> None:
-        self.solver = solver
-        self.max_variables = width
-        self.last_info: dict[str, Any] = {}
-
-    def solve(self, qubo: QUBO, num_samples: int, seed: int | None = None) -> SolverResult:
-        result = self.solver._solve_small(qubo, num_samples, seed)
-        self.last_info = result.info
-        return result
-
-    def __repr__(self) -> str:
-        return f"{type(self.solver).__name__}(max_qubits={self.max_variables})"

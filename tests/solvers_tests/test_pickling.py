@@ -53,14 +53,7 @@ SLOW = {
 }
 
 # Timings differ from run to run; everything else a proposal records must not.
-TIMING_KEYS = {
-    "seconds",
-    "solve_seconds",
-    "solve_cpu_seconds",
-    "sampler_seconds",
-    "subsolver_seconds",
-    "initial_seconds",
-}
+TIMING_KEYS = {"seconds", "solve_seconds", "solve_cpu_seconds", "sampler_seconds"}
 
 
 def random_qubo(n: int, seed: int) -> QUBO:
@@ -82,16 +75,9 @@ def make_sampler(kind: str, backend: Any) -> QAOASampler | VQESampler:
     return VQESampler(reps=1, maxiter=10, **common)
 
 
-def _without_timing(record: Any) -> Any:
-    """``record`` without wall-clock entries, at any depth (a decomposed solve nests its
-    subsolves' statistics)."""
-    if isinstance(record, dict):
-        return {k: _without_timing(v) for k, v in record.items() if k not in TIMING_KEYS}
-    return record
-
-
 def proposal(trial: optuna.trial.FrozenTrial) -> dict[str, Any]:
-    return _without_timing(dict(trial.system_attrs.get("qnas:proposal", {})))
+    record = dict(trial.system_attrs.get("qnas:proposal", {}))
+    return {k: v for k, v in record.items() if k not in TIMING_KEYS}
 
 
 def history(study: optuna.Study) -> list[tuple[dict[str, Any], dict[str, Any]]]:

@@ -29,6 +29,9 @@ Two options apply to some kinds only, and are checked when the backend is resolv
   sampler run where they run.
 * ``mitigation="mthree"`` corrects readout errors of sampled counts (``_qiskit_mitigation``) on the
   simulated noisy backends (``"noisy"``, a fake ``BackendV2``).
+* ``mitigation="zne"`` extrapolates the objective to zero noise from gate-folded circuits
+  (``_qiskit_zne``) on every backend that samples with noise: ``"noisy"``, IBM hardware, a
+  ``BackendV2`` and a sampler you pass; ``"mthree+zne"`` does both where mthree applies.
 """
 
 from __future__ import annotations
@@ -85,7 +88,11 @@ class CircuitBackend:
         shots:
             Shots per circuit for the sampling kinds.
         mitigation:
-            ``None`` or ``"mthree"`` (readout-error mitigation of sampled counts).
+            ``None``, ``"mthree"`` (readout-error mitigation of sampled counts), ``"zne"``
+            (zero-noise extrapolation of the objective) or ``"mthree+zne"``.
+        zne:
+            The :class:`~optuna_qnas.solvers._qiskit_zne.ZNESettings` with ``"zne"`` /
+            ``"mthree+zne"``, else ``None``.
         aer_device:
             ``"CPU"`` or ``"GPU"``: where the Aer simulators run.
     """
@@ -103,6 +110,7 @@ class CircuitBackend:
         sampler: Any = None,
         pass_manager: Any = None,
         mitigation: str | None = None,
+        zne: Any = None,
         aer_device: str = "CPU",
     ) -> None:
         self.kind = kind
@@ -111,6 +119,7 @@ class CircuitBackend:
         self.seed = seed
         self.optimization_level = optimization_level
         self.mitigation = mitigation
+        self.zne = zne
         self.aer_device = aer_device
         self.num_device_qubits = None if device is None else int(device.num_qubits)
         # A fake device named by a string ("noisy:FakeBrisbane") is pickled as its name; a real
@@ -175,14 +184,20 @@ class CircuitBackend:
     @property
     def mitigator(self) -> Any:
         """The :class:`~optuna_qnas.solvers._qiskit_mitigation.ReadoutMitigator` that corrects
-        sampled counts (``None`` without ``mitigation``); built on first use, never pickled."""
-        if self.mitigation is None:
+        sampled counts (``None`` unless ``mitigation`` includes ``"mthree"``); built on first use,
+        never pickled."""
+        if not self.readout_mitigation:
             return None
         if "mitigator" not in self._cache:
             from optuna_qnas.solvers._qiskit_mitigation import ReadoutMitigator
 
             self._cache["mitigator"] = ReadoutMitigator(self.device)
         return self._cache["mitigator"]
+
+    @property
+    def readout_mitigation(self) -> bool:
+        """Whether sampled counts are readout-mitigated (``"mthree"``, ``"mthree+zne"``)."""
+        return self.mitigation is not None and "mthree" in self.mitigation
 
     def _aer_device(self) -> str:
         # Checked again on use: a backend pickled on a GPU machine may be unpickled on another.
@@ -369,8 +384,9 @@ def _validate_device(device: Any) -> str:
 
 _IBM_MITIGATION = (
     "mitigation='mthree' is only available on simulated noisy backends here "
-    "(backend='noisy:<FakeDevice>' or a fake BackendV2). On IBM hardware use the runtime's own "
-    "error suppression instead: its SamplerV2 takes no resilience level (measurement mitigation, "
+    "(backend='noisy:<FakeDevice>' or a fake BackendV2). On IBM hardware use mitigation='zne' "
+    "(zero-noise extrapolation, which only changes the circuits sent), or the runtime's own "
+    "error suppression: its SamplerV2 takes no resilience level (measurement mitigation, "
     "TREX, is an EstimatorV2 option) but offers measurement and gate twirling (options.twirling) "
     "and dynamical decoupling (options.dynamical_decoupling); configure one and pass it as "
     "primitive=."
@@ -394,21 +410,33 @@ def _check_options(backend: CircuitBackend) -> CircuitBackend:
                 "Use device='CPU' with this backend."
             )
         check_gpu_available()
-    if backend.mitigation is not None:
+    if backend.kind in ("statevector", "shots", "mps") and backend.mitigation is not None:
+        what = (
+            "corrects readout errors and gate noise, which only noisy backends have"
+            if backend.mitigation == "mthree+zne"
+            else "extrapolates away gate noise, which only noisy backends have"
+            if backend.mitigation == "zne"
+            else "corrects readout errors, which only noisy backends have"
+        )
+        cost = (
+            "computes exact probabilities"
+            if backend.exact
+            else "samples without noise, so mitigation could only add noise of its own"
+        )
+        raise ValueError(
+            f"mitigation={backend.mitigation!r} {what}; the {backend.kind!r} backend {cost}. Use "
+            "backend='noisy' / 'noisy:<FakeDevice>' or a BackendV2, or mitigation=None."
+        )
+    if backend.readout_mitigation:
         if backend.kind == "ibm" and not _is_fake(backend.device):
             raise ValueError(_IBM_MITIGATION)
         if backend.kind == "custom":
             raise ValueError(
-                f"mitigation={backend.mitigation!r} applies to the noisy backends this package "
-                "builds (backend='noisy:<FakeDevice>' or a fake BackendV2); a sampler you pass is "
-                "used as it is. Mitigate inside your primitive, or use mitigation=None."
-            )
-        if backend.kind not in ("noisy", "ibm"):
-            raise ValueError(
-                f"mitigation={backend.mitigation!r} corrects readout errors, which only noisy "
-                f"backends have; the {backend.kind!r} backend samples without noise, so "
-                "mitigation could only add calibration noise. Use backend='noisy' / "
-                "'noisy:<FakeDevice>' or a fake BackendV2, or mitigation=None."
+                f"mitigation={backend.mitigation!r}: mthree's readout calibration applies to the "
+                "noisy backends this package builds (backend='noisy:<FakeDevice>' or a fake "
+                "BackendV2); a sampler you pass is used as it is. Mitigate readout inside your "
+                "primitive, or use mitigation='zne' (which only changes the circuits sent) or "
+                "None."
             )
     return backend
 
@@ -456,18 +484,17 @@ def resolve_backend(
 ) -> CircuitBackend:
     """Build the :class:`CircuitBackend` that ``backend`` names (see the module docstring).
 
-    ``device="GPU"`` and ``mitigation="mthree"`` are refused with a ``ValueError`` on backends they
-    do not apply to, and ``device="GPU"`` also where this qiskit-aer has no GPU.
+    ``device="GPU"`` and ``mitigation`` are refused with a ``ValueError`` on backends they do not
+    apply to, and ``device="GPU"`` also where this qiskit-aer has no GPU.
     """
     from optuna_qnas.solvers._qiskit_mitigation import validate_mitigation
 
     shots = _validate_shots(shots)
-    options = {
-        "mitigation": validate_mitigation(mitigation),
-        "aer_device": _validate_device(device),
-    }
+    method, zne = validate_mitigation(mitigation)
+    options = {"mitigation": method, "zne": zne, "aer_device": _validate_device(device)}
     if (
-        options["mitigation"] is not None
+        method is not None
+        and "mthree" in method
         and sampler is None
         and isinstance(backend, str)
         and backend.partition(":")[0].strip().lower() == "ibm"

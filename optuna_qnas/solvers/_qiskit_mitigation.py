@@ -26,12 +26,18 @@ mthree and qiskit-aer are imported lazily (both come with ``pip install optuna-q
 from __future__ import annotations
 
 from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 
-#: The mitigation methods a solver accepts (``mitigation=``), besides ``None``.
-MITIGATIONS = ("mthree",)
+if TYPE_CHECKING:
+    from optuna_qnas.solvers._qiskit_zne import ZNESettings
+
+
+#: The mitigation methods a solver accepts (``mitigation=``), besides ``None``: readout-error
+#: mitigation (``"mthree"``), zero-noise extrapolation (``"zne"``, ``_qiskit_zne``), or both.
+MITIGATIONS = ("mthree", "zne", "mthree+zne")
 #: Shots per calibration circuit: mthree's own default for simulators (``min(10_000,
 #: max_shots)``); the calibration's statistical error per matrix entry is then about 0.2 %.
 CALIBRATION_SHOTS = 10_000
@@ -39,15 +45,42 @@ CALIBRATION_SHOTS = 10_000
 CALIBRATION_SEED = 0
 
 
-def validate_mitigation(mitigation: Any) -> str | None:
-    """``None`` or a name of :data:`MITIGATIONS` (case-insensitive), else a ``ValueError``."""
+def validate_mitigation(mitigation: Any) -> tuple[str | None, ZNESettings | None]:
+    """The method (one of :data:`MITIGATIONS`, or ``None``) and, for ``"zne"`` /
+    ``"mthree+zne"``, the checked ZNE settings; a ``ValueError`` for anything else.
+
+    ``mitigation`` is ``None`` or a method name (case-insensitive); a ZNE method may carry its
+    settings after colons, in any order: the scale factors as comma-separated numbers and the
+    extrapolation by name (``"zne:1,3,5"``, ``"zne:richardson"``, ``"mthree+zne:1,2,3:linear"``).
+    """
+    from optuna_qnas.solvers._qiskit_zne import parse_zne
+
     if mitigation is None:
-        return None
-    if isinstance(mitigation, str) and mitigation.strip().lower() in MITIGATIONS:
-        return mitigation.strip().lower()
+        return None, None
+    if isinstance(mitigation, str):
+        name, *parts = [p.strip() for p in mitigation.replace(" ", "").lower().split(":")]
+        name = "mthree+zne" if name == "zne+mthree" else name
+        if name in MITIGATIONS and ("zne" in name or not parts):
+            if "zne" not in name:
+                return name, None
+            factors: Any = None
+            extrapolation: Any = None
+            for part in parts:
+                if part and (part[0].isdigit() or part[0] == "."):
+                    if factors is not None:
+                        break
+                    factors = part.split(",")
+                elif extrapolation is None:
+                    extrapolation = part
+                else:
+                    break
+            else:
+                return name, parse_zne(factors, extrapolation)
     raise ValueError(
         f"mitigation must be None or one of {', '.join(repr(m) for m in MITIGATIONS)} (readout-"
-        f"error mitigation with mthree on a noisy simulated backend); got {mitigation!r}."
+        "error mitigation with mthree, zero-noise extrapolation, or both); a ZNE method may name "
+        "its scale factors and extrapolation after colons, e.g. 'zne:1,3,5:richardson'. Got "
+        f"{mitigation!r}."
     )
 
 

@@ -15,6 +15,10 @@ less around them:
   one QUBO to the next; consecutive solves start from the previous optimum (warm start).
 * On a backend with ``mitigation="mthree"`` every sampled distribution (the objective the
   optimiser sees and the final sample) is readout-mitigated (``_qiskit_mitigation``).
+* With ``mitigation="zne"`` (or ``"mthree+zne"``) the transpiled circuit is also folded once per
+  solve to each noise scale factor (``_qiskit_zne``); every evaluation runs all of them in one
+  sampler job and the optimiser sees the objective extrapolated to zero noise. The final sample
+  comes from the unfolded circuit.
 
 Pure helpers (Ising form, diagonal energies, CVaR) are numpy only; qiskit is imported lazily.
 """
@@ -166,6 +170,9 @@ class VariationalRun:
     circuit_evaluations: int
     optimizer_evaluations: int
     seconds: dict[str, float] = field(default_factory=dict)
+    #: With zero-noise extrapolation: scale factors reached, the objective at each and the
+    #: extrapolated value, at ``point`` (from the final sampling run).
+    zne: dict[str, Any] | None = None
 
 
 class _Evaluator:
@@ -190,6 +197,9 @@ class _Evaluator:
         self.evals = 0
         self.best: tuple[float, np.ndarray, Any] | None = None
         self.best_measured: tuple[float, np.ndarray] | None = None
+        self.zne: Any = None  # ZNESettings on a sampling backend with zero-noise extrapolation
+        self.last_scaled: list[float] = []  # objective at each scale, last evaluation
+        self.mixed = 0.0
         if backend.exact:
             self.energies = diagonal_energies(qubo)
             from qiskit_aer.library import SaveProbabilities
@@ -218,33 +228,77 @@ class _Evaluator:
             if self.mitigator is not None:
                 # The layout is fixed for the whole solve: one calibration serves every evaluation.
                 self.measured_qubits = self.mitigator.measured_qubits(circ)
+            # Zero-noise extrapolation: the transpiled circuit folded once per scale factor (the
+            # first factor is 1, the circuit itself); parameters and layout are unchanged.
+            self.zne = backend.zne
+            self.circuits: list[QuantumCircuit] = [circ]
+            self.scales: list[float] = [1.0]
+            if self.zne is not None:
+                from optuna_qnas.solvers._qiskit_zne import fold_gates
+
+                device = backend.device
+                basis = None if device is None else device.operation_names
+                for factor in self.zne.scale_factors[1:]:
+                    folded, reached = fold_gates(circ, factor, basis=basis)
+                    self.circuits.append(folded)
+                    self.scales.append(reached)
+                # The objective of the maximally mixed state, the value noise drives towards:
+                # the asymptote of the exponential extrapolation.
+                self.mixed = (
+                    qubo_to_ising(qubo)[2]
+                    if cvar_alpha is None or cvar_alpha >= 1.0
+                    else cvar(diagonal_energies(qubo), np.ones(2**self.n), cvar_alpha)
+                )
 
     def distribution(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``(indices, probabilities, energies)`` of the basis states the circuit produced."""
+        """``(indices, probabilities, energies)`` of the basis states the circuit produced (the
+        unfolded circuit only)."""
+        return self.distributions(theta, all_scales=False)[0]
+
+    def distributions(
+        self, theta: np.ndarray, *, all_scales: bool
+    ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """:meth:`distribution` of the unfolded circuit and, with ``all_scales``, of each folded
+        one (in the order of ``scales``), all from one sampler job."""
         self.evals += 1
         if self.backend.exact:
             bound = self.exact_circuit.assign_parameters(dict(zip(self.params, theta.tolist())))
             probs = np.asarray(
                 self.backend.simulator.run(bound).result().data(0)["probabilities"], dtype=float
             )
-            return np.arange(probs.shape[0]), probs, self.energies
+            return [(np.arange(probs.shape[0]), probs, self.energies)]
         values = np.asarray(theta, dtype=float)[self.order]
-        result = self.sampler.run([(self.sampler_circuit, values)]).result()[0]
-        counts = getattr(result.data, self.creg).get_int_counts()
-        idx = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
-        cnt = np.fromiter(counts.values(), dtype=float, count=len(counts))
-        e = self.qubo.energies(index_to_bits(idx, self.n))
-        b = int(np.argmin(e))
-        if self.best_measured is None or e[b] < self.best_measured[0]:
-            self.best_measured = (float(e[b]), index_to_bits(idx[b : b + 1], self.n)[0])
-        if self.mitigator is not None:
-            return idx, self.mitigator.apply(idx, cnt, self.measured_qubits), e
-        return idx, cnt / cnt.sum(), e
+        circuits = self.circuits if all_scales else self.circuits[:1]
+        results = self.sampler.run([(c, values) for c in circuits]).result()
+        out = []
+        for k, result in enumerate(results):
+            counts = getattr(result.data, self.creg).get_int_counts()
+            idx = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
+            cnt = np.fromiter(counts.values(), dtype=float, count=len(counts))
+            e = self.qubo.energies(index_to_bits(idx, self.n))
+            if k == 0:
+                # Samples come from the unfolded circuit only.
+                b = int(np.argmin(e))
+                if self.best_measured is None or e[b] < self.best_measured[0]:
+                    self.best_measured = (float(e[b]), index_to_bits(idx[b : b + 1], self.n)[0])
+            if self.mitigator is not None:
+                out.append((idx, self.mitigator.apply(idx, cnt, self.measured_qubits), e))
+            else:
+                out.append((idx, cnt / cnt.sum(), e))
+        return out
 
     def objective(self, theta: np.ndarray) -> float:
         theta = np.asarray(theta, dtype=float).ravel()
-        idx, probs, energies = self.distribution(theta)
+        zne = None if self.backend.exact else self.zne
+        runs = self.distributions(theta, all_scales=zne is not None)
+        idx, probs, energies = runs[0]
+        self.last_unfolded = (idx, probs)
         value = cvar(energies, probs, self.alpha)
+        if zne is not None:
+            from optuna_qnas.solvers._qiskit_zne import extrapolate
+
+            self.last_scaled = [value] + [cvar(e, p, self.alpha) for _, p, e in runs[1:]]
+            value = extrapolate(self.scales, self.last_scaled, zne.extrapolation, mixed=self.mixed)
         if self.best is None or value < self.best[0]:
             self.best = (value, theta.copy(), (idx, probs))
         return value
@@ -338,7 +392,19 @@ def optimise(
     nfev = int(getattr(res, "nfev", 0) or 0)
     assert ev.best is not None
     best_value, best_theta, (idx, probs) = ev.best
-    if not backend.exact:
+    zne: dict[str, Any] | None = None
+    if not backend.exact and backend.zne is not None:
+        # Once more at the final point, every scale: the final sample (scale 1) and a record of
+        # what the extrapolation saw there.
+        final_value = ev.objective(best_theta)
+        idx, probs = ev.last_unfolded
+        zne = {
+            "scale_factors": [round(s, 6) for s in ev.scales],
+            "extrapolation": backend.zne.extrapolation,
+            "raw_objective": [float(v) for v in ev.last_scaled],
+            "extrapolated_objective": float(final_value),
+        }
+    elif not backend.exact:
         # The optimiser's estimates are noisy: sample the final point once more for the
         # distribution.
         idx, probs, _ = ev.distribution(best_theta)
@@ -357,4 +423,5 @@ def optimise(
             "optimise": round(t_opt, 6),
             "total": round(time.perf_counter() - t0, 6),
         },
+        zne=zne,
     )

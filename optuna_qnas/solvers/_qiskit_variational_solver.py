@@ -147,6 +147,8 @@ class _VariationalSolver(_GateSolver):
             "reps": self.reps,
             "seconds": run.seconds,
         }
+        if run.zne is not None:
+            info["zne"] = run.zne
         return SolverResult.from_samples(qubo, run.samples, num_samples, info)
 
     def distribution(
@@ -157,7 +159,9 @@ class _VariationalSolver(_GateSolver):
 
         Exact probabilities of all ``2^n`` states on the state-vector backend; on a sampling
         backend the observed bitstrings and their frequencies (readout-mitigated with
-        ``mitigation``), sampled as the solve seeded with ``seed`` samples them. With a solve's
+        ``"mthree"`` / ``"mthree+zne"``; always of the unfolded circuit, zero-noise extrapolation
+        applies to the objective, not to samples), sampled as the solve seeded with ``seed``
+        samples them. With a solve's
         ``info["optimal_point"]`` and seed this is the distribution its final samples were taken
         from; ``qubo`` must fit one circuit (``max_qubits``).
         """

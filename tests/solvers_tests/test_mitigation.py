@@ -197,6 +197,11 @@ def test_samplers_pass_the_options_through() -> None:
     sampler = VQESampler(backend="noisy", mitigation="MThree", device="cpu")
     assert sampler._solver.backend.mitigation == "mthree"
     assert sampler._solver.backend.aer_device == "CPU"
+    with pytest.raises(ValueError, match="extrapolates away gate noise"):
+        QAOASampler(mitigation="zne")
+    zne = QAOASampler(backend="noisy", mitigation="zne:1,2,3:richardson")._solver.backend
+    assert zne.mitigation == "zne" and zne.zne.scale_factors == (1.0, 2.0, 3.0)
+    assert zne.mitigator is None  # no readout calibration without "mthree"
 
 
 # ----- GPU --------------------------------------------------------------------------------------

@@ -341,6 +341,40 @@ def test_mock_qpu_sampler_records_embedding_statistics_on_trials() -> None:
     assert 0.0 <= info["chain_break_fraction_mean"] <= 1.0
 
 
+@pytest.mark.parametrize("draw_solver", [None, "simulated_annealing"])
+def test_a_draw_solver_keeps_the_posterior_draws_off_the_qpu(draw_solver: str | None) -> None:
+    import dimod
+    from dwave.system import EmbeddingComposite
+    from dwave.system.testing import MockDWaveSampler
+
+    qpu = dimod.TrackingComposite(
+        EmbeddingComposite(MockDWaveSampler(topology_type="pegasus", topology_shape=[16]))
+    )
+    sampler = QuantumAnnealingSampler(
+        solver=qpu, draw_solver=draw_solver, num_reads=10, seed=0, n_startup_trials=2
+    )
+    study = optuna.create_study(sampler=sampler)
+    study.optimize(
+        lambda t: sum(_UNARY[i, OPS.index(t.suggest_categorical(f"e{i}", OPS))] for i in range(3)),
+        n_trials=4,
+    )
+    proposals = [t.system_attrs.get(ATTR_PREFIX + "proposal", {}) for t in study.trials]
+    n_model = sum(p.get("mode") == "model" for p in proposals)
+    assert n_model == 2
+    # The mean's solve (and its retries under a stronger penalty) go to the QPU; the two
+    # posterior draws per proposal go there too unless a draw solver takes them.
+    if draw_solver is None:
+        assert len(qpu.inputs) >= 3 * n_model
+    else:
+        assert n_model <= len(qpu.inputs) < 3 * n_model
+        assert type(sampler.draw_solver).__name__ == "DimodSolver"
+    # The trial's record is the mean's solve: the QPU's, with its embedding statistics.
+    model = [p for p in proposals if p.get("mode") == "model"]
+    assert all(
+        p["solver"] == "TrackingComposite" and p["num_physical_qubits"] >= 15 for p in model
+    )
+
+
 @pytest.mark.parametrize(
     "kwargs, match",
     [

@@ -60,12 +60,20 @@ class QAOASolver(_VariationalSolver):
             A ``qiskit_optimization.minimum_eigensolvers.QAOA`` of your own; implies
             ``engine="qiskit_optimization"`` and is used as given.
         mitigation:
-            ``None`` (default) or ``"mthree"``: readout-error mitigation (mthree's M3) of every
+            ``None`` (default), ``"mthree"``, ``"zne"`` or ``"mthree+zne"``, with
+            ``engine="aer"``. ``"mthree"``: readout-error mitigation (mthree's M3) of every
             sampled distribution, the optimiser's objective and the final sample, on a noisy
-            simulated backend (``"noisy"``, a fake ``BackendV2``) with ``engine="aer"``. The
-            calibration is built once per set of measured qubits and reused by later solves; it
-            is not pickled. Other backends raise ``ValueError``: noiseless ones have no readout
-            error to correct.
+            simulated backend (``"noisy"``, a fake ``BackendV2``); the calibration is built once
+            per set of measured qubits and reused by later solves; it is not pickled.
+            ``"zne"``: zero-noise extrapolation of the objective the optimiser minimises: the
+            transpiled circuit is gate-folded to amplify its noise (scale factors 1 and 2 by
+            default) and the objective extrapolated to zero noise (exponentially, towards the
+            maximally mixed state's value); on ``"noisy"``, IBM hardware, a ``BackendV2`` or a
+            ``sampler`` of your own. The final samples still come from the unfolded circuit:
+            ZNE corrects the estimate, not the samples. Settings follow colons, e.g.
+            ``"zne:1,2,3:richardson"`` (``"linear"``, ``"richardson"``, ``"exponential"``).
+            ``"mthree+zne"`` readout-corrects each scaled circuit's counts first. Noiseless
+            backends raise ``ValueError``: they have no noise to mitigate.
         device:
             ``"CPU"`` (default) or ``"GPU"``: where the Aer simulators (``"statevector"``,
             ``"shots"``, ``"noisy"``) run. ``"GPU"`` needs ``pip install qiskit-aer-gpu`` and an

@@ -26,8 +26,8 @@ How it works, for one evaluation of the objective at angles ``theta``:
    is the objective of the maximally mixed state (the mean energy of all bitstrings for an
    expectation), the value gate noise drives every expectation towards; ``"linear"`` fits a
    straight line by least squares, ``"richardson"`` the polynomial of degree
-   ``len(scale_factors) - 1`` through all points. The defaults (factors 1 and 3, every gate
-   folded once, exponential) were chosen by measurement (docs/qiskit.md, "Error mitigation").
+   ``len(scale_factors) - 1`` through all points. The defaults (factors 1 and 2, exponential)
+   were chosen by measurement (docs/qiskit.md, "Error mitigation").
 
 ZNE corrects expectation values, not samples: the bitstrings a solve returns are sampled from the
 unfolded circuit (scale 1), so ZNE can change a solve's samples only through the angles the
@@ -51,7 +51,7 @@ import numpy as np
 #: How the scaled values are extrapolated to zero noise.
 EXTRAPOLATIONS = ("exponential", "linear", "richardson")
 #: Default noise scale factors (see docs/qiskit.md, "Error mitigation").
-DEFAULT_SCALE_FACTORS = (1.0, 3.0)
+DEFAULT_SCALE_FACTORS = (1.0, 2.0)
 #: Default extrapolation.
 DEFAULT_EXTRAPOLATION = "exponential"
 #: Largest scale factor accepted: a factor of ``lambda`` runs ``lambda`` times the gates.

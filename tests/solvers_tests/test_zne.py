@@ -125,14 +125,17 @@ def test_extrapolated_energy_is_closer_to_the_noiseless_one(seed: int) -> None:
 
 def test_seeded_zne_solves_repeat_and_record_what_was_done() -> None:
     qubo = random_qubo(4, 2)
-    solver = QAOASolver(reps=1, maxiter=4, backend="noisy", shots=256, mitigation="zne")
+    solver = QAOASolver(
+        reps=1, maxiter=4, backend="noisy", shots=256, mitigation="zne", warm_start=False
+    )
     a = solver.solve(qubo, 4, seed=7)
     b = solver.solve(qubo, 4, seed=7)
     np.testing.assert_array_equal(a.samples, b.samples)
     assert a.info["zne"] == b.info["zne"]
     assert a.info["mitigation"] == "zne"
     zne = a.info["zne"]
-    assert zne["scale_factors"] == [1.0, 3.0] and zne["extrapolation"] == "exponential"
+    assert zne["scale_factors"][0] == 1.0 and abs(zne["scale_factors"][1] - 2.0) < 0.1
+    assert zne["extrapolation"] == "exponential"
     assert len(zne["raw_objective"]) == 2
     # Noise pulls the energy up towards the mixed state's; the extrapolation undoes some of it.
     assert zne["extrapolated_objective"] < zne["raw_objective"][0] < zne["raw_objective"][1]

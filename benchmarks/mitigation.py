@@ -1,4 +1,5 @@
-"""Readout-error mitigation (mthree) for QAOA on a noisy simulated device, on NAS-Bench-201 QUBOs.
+"""Error mitigation (mthree, zero-noise extrapolation) for QAOA on a noisy simulated device, on
+NAS-Bench-201 QUBOs.
 
 The QUBOs are the sampler's own: for each of ``--n-qubos`` study seeds, a short study on
 ``nasbench201-cifar10`` (``optuna_qnas.problems``) runs ``QuantumAnnealingSampler`` with the
@@ -9,13 +10,17 @@ bits with ``QUBO.restricted``: the edges are taken in a random order (seeded by 
 whole edges (3 bits) are left free first and, where the width is not a multiple of 3, the low bits
 of one more edge; every other bit is fixed at the study's best cell.
 
-Each sub-QUBO is solved with QAOA (``--seeds`` solve seeds each) in three settings:
+Solve rows: each sub-QUBO is solved with QAOA (``--seeds`` solve seeds each) in the settings of
+``--settings`` (default: the first three):
 
 * noiseless: the exact state vector (``backend="statevector"``);
 * noisy: Aer with a fake IBM device's noise model (``backend="noisy:<device>"``), ``--shots`` shots
   per circuit, transpiled onto the device;
-* noisy + mitigated: the same with ``mitigation="mthree"`` (the optimiser sees mitigated values,
-  and the final sample is mitigated).
+* noisy+mthree: the same with ``mitigation="mthree"`` (the optimiser sees mitigated values,
+  and the final sample is mitigated);
+* noisy+zne / noisy+mthree+zne: ``mitigation="zne"`` / ``"mthree+zne"`` (the optimiser sees the
+  objective extrapolated to zero noise; the final sample is the unfolded circuit's), with the
+  package's default settings unless ``--zne-scales`` / ``--zne-extrapolation`` say otherwise.
 
 For each run, on the final distribution of the optimised circuit (exact probabilities for the
 noiseless run, sampled frequencies otherwise, re-sampled at the solve's angles with the solve's
@@ -24,6 +29,11 @@ seed, which reproduces the solve's final sample): the probability of the QUBO's 
 uniformly random guess's, and whether the ground state is among the solver's returned samples.
 The "noisy, raw counts at the mitigated run's angles" row separates what the correction itself
 does from what it does to the optimisation.
+
+Fixed-angle rows (the classic ZNE measurement; ``--fixed-scales``, empty to skip): at the
+noiseless solve's optimal angles, the exact energy expectation against the noisy estimates of the
+circuit folded to each scale factor (one sampler job, the solve's seed), from raw counts and from
+the same counts readout-corrected with mthree; the table extrapolates them in several ways.
 
 Every solve is cold (``warm_start=False``) so runs are independent; one solver per setting is
 reused, so each mitigated sub-QUBO layout is calibrated once. The noiseless solve does not depend
@@ -36,11 +46,18 @@ state, 64 times the cost of a 10-qubit density matrix (one such solve took 20 CP
 seeds passed over are recorded in the JSON.
 
     OMP_NUM_THREADS=1 python benchmarks/mitigation.py --out results/mitigation.json
+    OMP_NUM_THREADS=1 python benchmarks/mitigation.py --n-qubos 5 --seeds 2 \
+        --settings noiseless,noisy,noisy+mthree,noisy+zne,noisy+mthree+zne \
+        --out results/mitigation_zne10.json
+    OMP_NUM_THREADS=1 python benchmarks/mitigation.py --qubits 12 --settings noiseless \
+        --n-qubos 3 --seeds 1 --fixed-scales 1,2,3 --aer-method density_matrix \
+        --out results/mitigation_zne12_fixed.json
 
-Defaults (10 qubits, FakeGuadalupeV2, reps=1, 4,096 shots, 5 QUBOs x 3 seeds) take about 10
-minutes on a 2-core CPU machine: one noisy evaluation of a 10-qubit circuit routed onto the device
-costs about 1.4 CPU s (Aer simulates it as a density matrix, 4^10 entries); at 12 qubits it is
-about 16 times that, so wider noisy runs need ``--qubits 12`` and patience.
+At 10 qubits one noisy evaluation costs about 1.3 CPU s on a 2-core CPU machine (Aer picks its
+density-matrix method, 4^10 entries); at 12 qubits Aer's automatic choice samples state-vector
+trajectories (23 CPU s per 1,024-shot circuit, growing with depth and shots), while
+``--aer-method density_matrix`` takes about 30 CPU s per 4,096-shot circuit, nearly independent
+of depth.
 """
 
 from __future__ import annotations
@@ -166,8 +183,68 @@ def distribution_metrics(qubo: Any, bits: np.ndarray, probs: np.ndarray) -> dict
     }
 
 
+ALL_SETTINGS = ("noiseless", "noisy", "noisy+mthree", "noisy+zne", "noisy+mthree+zne")
+MITIGATION_OF: dict[str, str | None] = {
+    "noisy": None,
+    "noisy+mthree": "mthree",
+    "noisy+zne": "zne",
+    "noisy+mthree+zne": "mthree+zne",
+}
+
+
+def use_aer_method(solver: Any, method: str | None) -> None:
+    """Make the solver's noisy simulator use Aer's ``method`` (``None``: Aer's automatic choice,
+    the package's default)."""
+    if method is None or solver.backend.kind != "noisy":
+        return
+    from qiskit_aer import AerSimulator
+
+    solver.backend._cache["noisy_simulator"] = AerSimulator.from_backend(
+        solver.backend.device, method=method
+    )
+
+
+def fixed_angle_row(
+    qubo: Any,
+    point: list[float],
+    noiseless: Any,
+    zne_solver: Any,
+    mitigator: Any,
+    seed: int,
+    shots: int,
+) -> dict[str, Any]:
+    """The energy expectation at ``point``: exact, and on the noisy device at every scale factor
+    of ``zne_solver`` (raw counts and the same counts readout-mitigated)."""
+    from optuna_qnas.solvers._qiskit_variational import _Evaluator
+
+    cpu = time.process_time()
+    bits, probs = noiseless.distribution(qubo, point)
+    exact = float(np.dot(probs, qubo.energies(bits)))
+    circuit, params = zne_solver._circuit(qubo)
+    ev = _Evaluator(qubo, circuit, params, zne_solver.backend, cvar_alpha=None, seed=seed)
+    qubits = mitigator.measured_qubits(ev.circuits[0])
+    raw: list[float] = []
+    mitigated: list[float] = []
+    for idx, p, e in ev.distributions(np.asarray(point, dtype=float), all_scales=True):
+        raw.append(float(np.dot(p, e)))
+        counts = np.rint(p * shots)
+        mitigated.append(float(np.dot(mitigator.apply(idx, counts, qubits), e)))
+    _, all_energies = qubo.brute_force()
+    return {
+        "exact": exact,
+        "uniform_mean": float(all_energies.mean()),
+        "ground_energy": float(all_energies.min()),
+        "nominal_scales": list(zne_solver.backend.zne.scale_factors),
+        "scales": [round(x, 6) for x in ev.scales],
+        "raw": raw,
+        "mthree": mitigated,
+        "cpu_seconds": round(time.process_time() - cpu, 2),
+    }
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
     from optuna_qnas.solvers._qiskit import QAOASolver
+    from optuna_qnas.solvers._qiskit_mitigation import ReadoutMitigator
 
     common: dict[str, Any] = dict(
         reps=args.reps,
@@ -177,19 +254,53 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         warm_start=False,
     )
     noisy = f"noisy:{args.device}"
-    solvers = {
-        "noiseless": QAOASolver(backend="statevector", **common),
-        "noisy": QAOASolver(backend=noisy, shots=args.shots, **common),
-        "noisy+mthree": QAOASolver(backend=noisy, shots=args.shots, mitigation="mthree", **common),
-    }
+    settings = [s.strip() for s in args.settings.split(",") if s.strip()]
+    unknown = sorted(set(settings) - set(ALL_SETTINGS))
+    if unknown or not settings or settings[0] != "noiseless":
+        raise SystemExit(
+            f"--settings: unknown {unknown} or noiseless not first (choose from {ALL_SETTINGS})"
+        )
+    # ZNE settings after colons ("zne:1,2,3:linear"); none: the package's defaults.
+    zne_setting = "".join(
+        f":{v}"
+        for v in (
+            None if args.zne_scales is None else ",".join(f"{x:g}" for x in args.zne_scales),
+            args.zne_extrapolation,
+        )
+        if v is not None
+    )
+    solvers: dict[str, Any] = {"noiseless": QAOASolver(backend="statevector", **common)}
+    for setting in settings[1:]:
+        method = MITIGATION_OF[setting]
+        mitigation = method
+        if method is not None and "zne" in method:
+            mitigation = method + zne_setting
+        solvers[setting] = QAOASolver(
+            backend=noisy, shots=args.shots, mitigation=mitigation, **common
+        )
+    # Picks the seeds, and runs the fixed-angle rows (every scale factor of --fixed-scales).
+    probe = QAOASolver(
+        backend=noisy,
+        shots=args.shots,
+        mitigation="zne:" + ",".join(f"{x:g}" for x in args.fixed_scales or [1.0, 3.0]),
+        **common,
+    )
+    for solver in [*solvers.values(), probe]:
+        use_aer_method(solver, args.aer_method)
+    mitigator = (
+        solvers["noisy+mthree"].backend.mitigator
+        if "noisy+mthree" in solvers
+        else ReadoutMitigator(probe.backend.device)
+    )
     rows: list[dict[str, Any]] = []
+    fixed: list[dict[str, Any]] = []
     qubos: list[dict[str, Any]] = []
     for q in range(args.n_qubos):
         t0 = time.perf_counter()
         full, best_bits, offsets = record_qubos(args.problem, q, args.trials)
         qubo, free = sub_qubo(full, best_bits, offsets, args.qubits, q)
         _, energies = qubo.brute_force()
-        seeds, passed = solve_seeds(solvers["noisy"], qubo, args.seeds)
+        seeds, passed = solve_seeds(probe, qubo, args.seeds)
         qubos.append(
             {
                 "study_seed": q,
@@ -218,35 +329,132 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                         "ground_in_samples": bool(np.isclose(res.energies.min(), energies.min())),
                         "circuit_evaluations": res.info["circuit_evaluations"],
                         "solve_cpu_seconds": round(cpu, 3),
+                        **({"zne": res.info["zne"]} if "zne" in res.info else {}),
                     }
                 )
                 print(json.dumps(rows[-1]), flush=True)
-            # The raw counts the mitigated run corrected: same angles, seed and layout, no M3.
-            bits, probs = solvers["noisy"].distribution(qubo, points["noisy+mthree"], seed=seed)
-            rows.append(
-                {
-                    "qubo": q,
-                    "seed": seed,
-                    "setting": "noisy raw, mitigated run's angles",
-                    **distribution_metrics(qubo, bits, probs),
-                }
-            )
-            print(json.dumps(rows[-1]), flush=True)
-    mitigator = solvers["noisy+mthree"].backend.mitigator
+                if setting == "noiseless" and args.fixed_scales:
+                    fixed.append(
+                        {
+                            "qubo": q,
+                            "seed": seed,
+                            **fixed_angle_row(
+                                qubo, point, solver, probe, mitigator, seed, args.shots
+                            ),
+                        }
+                    )
+                    print(json.dumps(fixed[-1]), flush=True)
+            if "noisy+mthree" in points and "noisy" in solvers:
+                # The raw counts the mitigated run corrected: same angles, seed and layout, no M3.
+                bits, probs = solvers["noisy"].distribution(
+                    qubo, points["noisy+mthree"], seed=seed
+                )
+                rows.append(
+                    {
+                        "qubo": q,
+                        "seed": seed,
+                        "setting": "noisy raw, mitigated run's angles",
+                        **distribution_metrics(qubo, bits, probs),
+                    }
+                )
+                print(json.dumps(rows[-1]), flush=True)
     return {
         "config": vars(args),
         "machine": {"platform": platform.platform(), "cpus": os.cpu_count()},
         "qubos": qubos,
         "rows": rows,
+        "fixed_angles": fixed,
         "calibrations_built": mitigator.calibrations_built,
         "uniform_p_ground": 1.0 / 2**args.qubits,
     }
 
 
-SETTINGS = ("noiseless", "noisy", "noisy+mthree", "noisy raw, mitigated run's angles")
+SETTINGS = (
+    "noiseless",
+    "noisy",
+    "noisy+mthree",
+    "noisy raw, mitigated run's angles",
+    "noisy+zne",
+    "noisy+mthree+zne",
+)
+#: The zero-noise extrapolations the fixed-angle table compares: (scale factors, method).
+ZNE_CANDIDATES = (
+    ((1.0, 2.0), "exponential"),
+    ((1.0, 1.5, 2.0), "exponential"),
+    ((1.0, 2.0, 3.0), "exponential"),
+    ((1.0, 3.0), "exponential"),
+    ((1.0, 2.0, 3.0), "linear"),
+    ((1.0, 2.0, 3.0), "richardson"),
+    ((1.0, 1.5, 2.0), "linear"),
+    ((1.0, 3.0), "linear"),
+    ((1.0, 3.0, 5.0), "linear"),
+    ((1.0, 3.0, 5.0), "richardson"),
+)
+
+
+def fixed_angle_estimates(row: dict[str, Any]) -> dict[str, float]:
+    """Every estimate of the energy expectation a fixed-angle row allows, by name."""
+    from optuna_qnas.solvers._qiskit_zne import extrapolate
+
+    nominal = [float(x) for x in row["nominal_scales"]]
+    out = {"noisy (raw)": row["raw"][0], "noisy+mthree": row["mthree"][0]}
+    for factors, method in ZNE_CANDIDATES:
+        if not all(f in nominal for f in factors):
+            continue
+        pick = [nominal.index(f) for f in factors]
+        scales = [row["scales"][i] for i in pick]
+        label = f"{', '.join(f'{f:g}' for f in factors)}; {method}"
+        for counts, name in (("raw", "zne"), ("mthree", "mthree+zne")):
+            values = [row[counts][i] for i in pick]
+            out[f"{name} ({label})"] = extrapolate(
+                scales, values, method, mixed=row["uniform_mean"]
+            )
+    return out
+
+
+def fixed_table(result: dict[str, Any]) -> str:
+    fixed = result.get("fixed_angles") or []
+    if not fixed:
+        return ""
+    cfg = result["config"]
+    lines = [
+        f"| estimate at the noiseless optimum's angles ({cfg['qubits']} qubits, {cfg['device']}, "
+        f"reps={cfg['reps']}, {cfg['shots']} shots) | mean abs error | signal lost | "
+        "closer than raw |",
+        "|---|---|---|---|",
+    ]
+    for name in fixed_angle_estimates(fixed[0]):
+        err, lost, closer = [], [], []
+        for row in fixed:
+            est = fixed_angle_estimates(row)
+            err.append(abs(est[name] - row["exact"]))
+            # Share of the circuit's energy decrease (uniform mean -> exact) the estimate misses.
+            lost.append(
+                (est[name] - row["exact"]) / max(row["uniform_mean"] - row["exact"], 1e-12)
+            )
+            closer.append(abs(est[name] - row["exact"]) < abs(est["noisy (raw)"] - row["exact"]))
+        e, lo = np.array(err), np.array(lost)
+        sd = lo.std(ddof=1) if len(lo) > 1 else 0.0
+        lines.append(
+            f"| {name} | {e.mean():.4f} | {lo.mean():+.3f} +- {sd:.3f} | "
+            + ("-" if name == "noisy (raw)" else f"{sum(closer)}/{len(closer)}")
+            + " |"
+        )
+    cpu = np.mean([r["cpu_seconds"] for r in fixed])
+    lines.append(
+        f"\n{len(fixed)} points (QUBO x seed); 'signal lost' is (estimate - exact) / (uniform "
+        "mean - exact), mean +- sd over points: 0 is exact, 1 no better than a uniformly random "
+        f"state. Scale factors run: {fixed[0]['nominal_scales']} (reached at the first point: "
+        f"{fixed[0]['scales']}); {cpu:.1f} CPU s per point for all of them."
+    )
+    return "\n".join(lines)
 
 
 def table(result: dict[str, Any]) -> str:
+    return "\n\n".join(t for t in (solve_table(result), fixed_table(result)) if t)
+
+
+def solve_table(result: dict[str, Any]) -> str:
     rows = result["rows"]
     cfg = result["config"]
     lines = [
@@ -270,8 +478,9 @@ def table(result: dict[str, Any]) -> str:
             f"| {setting} | {stat('p_ground')} | {stat('mean_gap')} | {stat('gap_vs_uniform')} | "
             + (f"{sum(found)}/{len(found)} | {np.mean(cpu):.1f} |" if found else "- | - |")
         )
+    runs = len([r for r in rows if r["setting"] == "noiseless"])
     lines.append(
-        f"\n{len(rows) // len(SETTINGS)} runs per setting ({cfg['n_qubos']} QUBOs x "
+        f"\n{runs} runs per setting ({cfg['n_qubos']} QUBOs x "
         f"{cfg['seeds']} seeds), mean +- sd over runs; a uniformly random guess has "
         f"P(ground) = {result['uniform_p_ground']:.4f}. Calibrations built: "
         f"{result['calibrations_built']}."
@@ -293,6 +502,31 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--trials", type=int, default=20, help="trials of each QUBO's study")
     parser.add_argument("--problem", default="nasbench201-cifar10")
     parser.add_argument("--out", default="results/mitigation.json", help="JSON output path")
+    parser.add_argument(
+        "--settings",
+        default="noiseless,noisy,noisy+mthree",
+        help=f"comma-separated solve settings, noiseless first (of {', '.join(ALL_SETTINGS)})",
+    )
+    parser.add_argument(
+        "--zne-scales",
+        type=lambda v: [float(x) for x in v.split(",")],
+        default=None,
+        help="scale factors of the ZNE solves, e.g. 1,2,3 (default: the package's)",
+    )
+    parser.add_argument(
+        "--zne-extrapolation", default=None, help="linear or richardson (default: the package's)"
+    )
+    parser.add_argument(
+        "--fixed-scales",
+        type=lambda v: [float(x) for x in v.split(",")] if v else [],
+        default=[1.0, 1.5, 2.0, 3.0, 5.0],
+        help="scale factors run at the noiseless optimum's angles (empty: no fixed-angle rows)",
+    )
+    parser.add_argument(
+        "--aer-method",
+        default=None,
+        help="force Aer's simulation method for the noisy runs (e.g. density_matrix)",
+    )
     parser.add_argument("--table", metavar="JSON", help="print the table of a saved result")
     args = parser.parse_args(argv)
     if args.table:

@@ -220,3 +220,14 @@ def test_zne_is_refused_where_there_is_no_noise_or_no_way_to_fold() -> None:
     qc.s(0)
     with pytest.raises(ValueError, match="cannot fold the gate 's'"):
         fold_gates(qc, 3.0)
+
+
+def test_zne_runs_on_the_runtime_path_of_a_backend() -> None:
+    # A fake BackendV2 goes through qiskit-ibm-runtime's SamplerV2 (local Aer), as IBM hardware
+    # does: the folded circuits must pass its check that circuits use the device's gates.
+    from qiskit_ibm_runtime.fake_provider import FakeManilaV2
+
+    solver = QAOASolver(reps=1, maxiter=3, backend=FakeManilaV2(), shots=128, mitigation="zne")
+    res = solver.solve(random_qubo(3, 5), 4, seed=6)
+    assert solver.backend.kind == "ibm"
+    assert res.info["mitigation"] == "zne" and len(res.info["zne"]["raw_objective"]) == 2

@@ -474,8 +474,14 @@ def solve_table(result: dict[str, Any]) -> str:
 
         found = [r["ground_in_samples"] for r in sel if "ground_in_samples" in r]
         cpu = [r["solve_cpu_seconds"] for r in sel if "solve_cpu_seconds" in r]
+        label = setting
+        if "zne" in sel[0]:
+            # The scale factors reached (to one decimal) and the extrapolation.
+            zne = sel[0]["zne"]
+            factors = ", ".join(f"{x:.1f}" for x in zne["scale_factors"])
+            label = f"{setting} ({factors}; {zne['extrapolation']})"
         lines.append(
-            f"| {setting} | {stat('p_ground')} | {stat('mean_gap')} | {stat('gap_vs_uniform')} | "
+            f"| {label} | {stat('p_ground')} | {stat('mean_gap')} | {stat('gap_vs_uniform')} | "
             + (f"{sum(found)}/{len(found)} | {np.mean(cpu):.1f} |" if found else "- | - |")
         )
     runs = len([r for r in rows if r["setting"] == "noiseless"])

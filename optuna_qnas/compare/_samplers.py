@@ -80,6 +80,16 @@ def qaoa_sampler(seed: int) -> optuna.samplers.BaseSampler:
     return _project_sampler("QAOASampler", seed)
 
 
+def vqe_sampler(seed: int) -> optuna.samplers.BaseSampler:
+    """``optuna_qnas.VQESampler(seed=seed)`` (a sampling VQE on qiskit-aer)."""
+    return _project_sampler("VQESampler", seed)
+
+
+def grover_sampler(seed: int) -> optuna.samplers.BaseSampler:
+    """``optuna_qnas.GroverSampler(seed=seed)`` (Grover adaptive search on qiskit-aer)."""
+    return _project_sampler("GroverSampler", seed)
+
+
 def tpe_sampler(seed: int) -> optuna.samplers.BaseSampler:
     """``optuna.samplers.TPESampler(seed=seed)`` with Optuna's defaults."""
     return optuna.samplers.TPESampler(seed=seed)
@@ -113,6 +123,18 @@ SAMPLERS: dict[str, SamplerSpec] = {
             "qaoa",
             qaoa_sampler,
             description="optuna_qnas.QAOASampler(seed=seed): QUBO surrogate + QAOA on qiskit-aer",
+        ),
+        SamplerSpec(
+            "vqe",
+            vqe_sampler,
+            description="optuna_qnas.VQESampler(seed=seed): QUBO surrogate + sampling VQE on "
+            "qiskit-aer",
+        ),
+        SamplerSpec(
+            "grover",
+            grover_sampler,
+            description="optuna_qnas.GroverSampler(seed=seed): QUBO surrogate + Grover adaptive "
+            "search on qiskit-aer (seconds per proposal)",
         ),
         SamplerSpec(
             "tpe", tpe_sampler, description="optuna TPESampler(seed=seed), Optuna defaults"

@@ -83,6 +83,8 @@ def test_list_shows_problems_and_samplers():
         "digits",
         "annealing",
         "qaoa",
+        "vqe",
+        "grover",
         "cmaes-int",
         "gp",
         "random",

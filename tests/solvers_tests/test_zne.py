@@ -96,6 +96,8 @@ def test_extrapolation_is_exact_on_its_own_model() -> None:
     assert extrapolate(scales, quadratic, "linear") != pytest.approx(1.0, abs=1e-3)
     decay = [0.5 - 2.0 * np.exp(-0.4 * s) for s in (1.0, 3.0)]
     assert extrapolate([1.0, 3.0], decay, "exponential", mixed=0.5) == pytest.approx(-1.5)
+    # Signal nearly gone at scale 2: the fit would enlarge it twentyfold; it is held to three.
+    assert extrapolate([1.0, 2.0], [0.3, 0.49], "exponential", mixed=0.5) == pytest.approx(-0.1)
     # A value past the mixed state's: the exponential model does not apply, the line is used.
     crossing = [-1.0, 0.6]
     assert extrapolate([1.0, 3.0], crossing, "exponential", mixed=0.5) == pytest.approx(

@@ -58,10 +58,11 @@ DEFAULT_EXTRAPOLATION = "exponential"
 #: Largest scale factor accepted: a factor of ``lambda`` runs ``lambda`` times the gates.
 MAX_SCALE_FACTOR = 9.0
 #: Most the exponential fit may enlarge the signal (value minus the mixed state's) measured at
-#: scale 1. Measured gains at 10-12 qubits were 1.5-2.4 (docs/qiskit.md, "Error mitigation"); a
-#: larger one means the folded circuits kept almost no signal, where the fit mostly amplifies
-#: shot noise: a 12-qubit solve without this bound was steered to angles whose doubled circuit
-#: had lost its signal and reported an energy three times below the ground state's.
+#: scale 1. The exact values of the measured 10- and 12-qubit circuits needed 1.4-2.3 times
+#: (docs/qiskit.md, "Error mitigation"); a larger gain means the folded circuits kept almost no
+#: signal, where the fit mostly amplifies shot noise: a 12-qubit solve without this bound was
+#: steered to angles whose doubled circuit had lost its signal and reported an energy three
+#: times below the ground state's.
 MAX_EXPONENTIAL_GAIN = 3.0
 #: Operations never folded: no error to amplify, or not unitary.
 _NOT_FOLDED = frozenset({"rz", "measure", "barrier", "delay", "reset", "id", "global_phase"})

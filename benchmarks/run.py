@@ -643,14 +643,16 @@ def proposal_times(out: Path) -> str:
     Read from the ``qnas:proposal`` record of every trial the model proposed (start-up trials
     excluded) in ``OUT/comparison.db``: ``solve_seconds`` (the last solve of the posterior
     mean's QUBO, penalty included), ``sampler_seconds`` (the whole proposal: model fit, every
-    solve, pool ranking) and the solver's name.
+    solve, pool ranking), the solver's name, and the share of proposals that came from the
+    solver's samples of the posterior mean or of a posterior draw (the rest are one-parameter
+    moves and random pool members).
     """
     path = out / RESULTS_FILE
     if not path.is_file():
         raise ValueError(f"{path} does not exist; run a suite with --out {out} first.")
     settings = json.loads(path.read_text())["settings"]
     storage = f"sqlite:///{out / STORAGE_FILE}"
-    cells: dict[tuple[str, str], list[tuple[float, float, str]]] = {}
+    cells: dict[tuple[str, str], list[tuple[float, float, str, bool]]] = {}
     for summary in optuna.get_all_study_summaries(storage):
         meta = summary.user_attrs.get("qnas_compare") or {}
         key = (str(meta.get("problem")), str(meta.get("sampler")))
@@ -663,11 +665,17 @@ def proposal_times(out: Path) -> str:
             info = trial.system_attrs.get("qnas:proposal") or {}
             if info.get("mode") == "model" and "solve_seconds" in info:
                 cells.setdefault(key, []).append(
-                    (info["solve_seconds"], info["sampler_seconds"], info.get("solver", "?"))
+                    (
+                        info["solve_seconds"],
+                        info["sampler_seconds"],
+                        info.get("solver", "?"),
+                        info.get("source") in ("mean", "draw"),
+                    )
                 )
     lines = [
-        "| problem | sampler | solver | model proposals | mean-QUBO solve ms | proposal ms |",
-        "|---|---|---|---:|---:|---:|",
+        "| problem | sampler | solver | model proposals | mean-QUBO solve ms | proposal ms "
+        "| from solver samples |",
+        "|---|---|---|---:|---:|---:|---:|",
     ]
     for problem in settings["problems"]:
         for sampler in settings["samplers"]:
@@ -677,8 +685,10 @@ def proposal_times(out: Path) -> str:
             solve = 1000 * sum(r[0] for r in rows) / len(rows)
             whole = 1000 * sum(r[1] for r in rows) / len(rows)
             names = "/".join(sorted({r[2] for r in rows}))
+            share = sum(r[3] for r in rows) / len(rows)
             lines.append(
-                f"| {problem} | {sampler} | {names} | {len(rows)} | {solve:.1f} | {whole:.0f} |"
+                f"| {problem} | {sampler} | {names} | {len(rows)} | {solve:.1f} | {whole:.0f} "
+                f"| {share:.0%} |"
             )
     return "\n".join(lines) + "\n"
 

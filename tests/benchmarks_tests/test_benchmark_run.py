@@ -67,6 +67,7 @@ def test_smoke_suite_writes_tables_and_regenerates_them(tmp_path: Path) -> None:
     assert (out / "tables.md").read_text() == tables
 
     # `proposals`: one model proposal per seed (5 start-up trials of 6), by the annealer only.
+    assert "| from solver samples |" in run.proposal_times(out).splitlines()[0]
     times = run.proposal_times(out)
     assert "| bocs-contamination | annealing | SimulatedAnnealingSampler | 2 |" in times
     assert "| random |" not in times

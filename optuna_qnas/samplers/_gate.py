@@ -124,8 +124,15 @@ class QAOASampler(_GateSampler):
         cvar_alpha, engine:
             See :class:`optuna_qnas.solvers.QAOASolver`.
         mitigation:
-            ``None`` or ``"mthree"``: readout-error mitigation of the sampled counts on a noisy
-            simulated backend (``backend="noisy"``, a fake device); see
+            ``None`` (default), ``"mthree"``, ``"zne"`` or ``"mthree+zne"``. ``"mthree"``:
+            readout-error mitigation of the sampled counts on a noisy simulated backend
+            (``backend="noisy"``, a fake device). ``"zne"``: zero-noise extrapolation of the
+            energy the circuit's optimiser minimises (gate folding to scale factors 1 and 2,
+            extrapolated towards the mixed state's energy; settings after colons, e.g.
+            ``"zne:1,2,3:richardson"``) on ``"noisy"``, IBM hardware, a ``BackendV2`` or a
+            ``primitive=`` of your own. It corrects the energy estimate, not the samples:
+            proposals still come from the unfolded, noisy circuit (docs/qiskit.md, "Error
+            mitigation"). Noiseless backends raise ``ValueError``. See
             :class:`optuna_qnas.solvers.QAOASolver`.
         device:
             ``"CPU"`` (default) or ``"GPU"`` for the Aer simulators (needs
@@ -281,7 +288,7 @@ class GroverSampler(_GateSampler):
             See :class:`optuna_qnas.solvers.GroverSolver`.
         backend, primitive, pass_manager, shots, max_qubits, decompose, max_rounds, device,
         encoding, draw_solver, kwargs:
-            As for :class:`QAOASampler` (Grover offers no readout mitigation).
+            As for :class:`QAOASampler` (Grover offers no mitigation).
 
     .. note:: Requires ``pip install optuna-qnas[qiskit]``.
     """

@@ -31,7 +31,7 @@ def _run(*args, cwd=REPO, timeout=300):
         ),
         (
             ["compare", "--problem", "nasbench201-cifar10", "--samplers", "tpe,anealing"],
-            "valid samplers: annealing, qaoa, tpe",
+            "valid samplers: annealing, qaoa, vqe, grover, tpe",
         ),
         (
             ["compare", "--problem", "nasbench201-cifar10", "--trials", "0"],

@@ -125,24 +125,17 @@ def ranked_candidates(
     info: dict[str, Any] = {}
     groups: list[tuple[str, np.ndarray]] = []
     next_ratios = []
+    draws = solver if draw_solver is None else draw_solver
     for k, qubo in enumerate(qubos):
-        if k == 0:
-            cap = max_mean_solves if draw_solver is not None else None
-            wrapped = PenaltySolver(
-                solver,
-                penalty,
-                enc.feasible,
-                start_ratio=start_ratios[k],
-                max_child_solves=cap,
-                fallback=draw_solver,
-            )
-        else:
-            wrapped = PenaltySolver(
-                solver if draw_solver is None else draw_solver,
-                penalty,
-                enc.feasible,
-                start_ratio=start_ratios[k],
-            )
+        wrapped = PenaltySolver(
+            solver if k == 0 else draws,
+            penalty,
+            enc.feasible,
+            start_ratio=start_ratios[k],
+            # Only the mean's retries can move to another solver, and only to a draw solver.
+            max_child_solves=max_mean_solves if k == 0 and draw_solver is not None else None,
+            fallback=draws,
+        )
         result = wrapped.solve(qubo, num_samples, rng=rng)
         next_ratios.append(result.info.pop("next_penalty_ratio"))
         cand = enc.decode_levels(result.samples)

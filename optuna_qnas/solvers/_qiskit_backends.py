@@ -411,20 +411,19 @@ def _check_options(backend: CircuitBackend) -> CircuitBackend:
             )
         check_gpu_available()
     if backend.kind in ("statevector", "shots", "mps") and backend.mitigation is not None:
-        what = (
-            "corrects readout errors and gate noise, which only noisy backends have"
-            if backend.mitigation == "mthree+zne"
-            else "extrapolates away gate noise, which only noisy backends have"
-            if backend.mitigation == "zne"
-            else "corrects readout errors, which only noisy backends have"
-        )
+        what = {
+            "mthree": "corrects readout errors",
+            "zne": "extrapolates away gate noise",
+            "mthree+zne": "corrects readout errors and gate noise",
+        }[backend.mitigation]
         cost = (
             "computes exact probabilities"
             if backend.exact
             else "samples without noise, so mitigation could only add noise of its own"
         )
         raise ValueError(
-            f"mitigation={backend.mitigation!r} {what}; the {backend.kind!r} backend {cost}. Use "
+            f"mitigation={backend.mitigation!r} {what}, which only noisy backends have; the "
+            f"{backend.kind!r} backend {cost}. Use "
             "backend='noisy' / 'noisy:<FakeDevice>' or a BackendV2, or mitigation=None."
         )
     if backend.readout_mitigation:

@@ -58,24 +58,17 @@ def validate_mitigation(mitigation: Any) -> tuple[str | None, ZNESettings | None
     if mitigation is None:
         return None, None
     if isinstance(mitigation, str):
-        name, *parts = [p.strip() for p in mitigation.replace(" ", "").lower().split(":")]
+        name, *parts = mitigation.replace(" ", "").lower().split(":")
         name = "mthree+zne" if name == "zne+mthree" else name
-        if name in MITIGATIONS and ("zne" in name or not parts):
-            if "zne" not in name:
-                return name, None
-            factors: Any = None
-            extrapolation: Any = None
-            for part in parts:
-                if part and (part[0].isdigit() or part[0] == "."):
-                    if factors is not None:
-                        break
-                    factors = part.split(",")
-                elif extrapolation is None:
-                    extrapolation = part
-                else:
-                    break
-            else:
-                return name, parse_zne(factors, extrapolation)
+        # Settings (ZNE only): at most one list of scale factors and one extrapolation name.
+        factors = [p for p in parts if p[:1].isdigit() or p[:1] == "."]
+        methods = [p for p in parts if p not in factors]
+        if name in MITIGATIONS and "zne" not in name and not parts:
+            return name, None
+        if name in MITIGATIONS and "zne" in name and len(factors) <= 1 and len(methods) <= 1:
+            return name, parse_zne(
+                factors[0].split(",") if factors else None, methods[0] if methods else None
+            )
     raise ValueError(
         f"mitigation must be None or one of {', '.join(repr(m) for m in MITIGATIONS)} (readout-"
         "error mitigation with mthree, zero-noise extrapolation, or both); a ZNE method may name "

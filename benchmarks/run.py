@@ -123,9 +123,7 @@ class RandomReadsSolver:
         n = qubo.num_variables
         reads = max(self.reads(n), int(num_samples))
         xs = np.random.default_rng(seed).integers(0, 2, size=(reads, n), dtype=np.int8)
-        x = xs.astype(float)
-        energies = qubo.offset + x @ qubo.linear + ((x @ qubo.quadratic) * x).sum(axis=1)
-        order = np.argsort(energies, kind="stable")
+        order = np.argsort(qubo.energies(xs), kind="stable")
         # The lowest distinct ones: among the 4 num_samples lowest reads (repeats are rare at
         # these widths), among all of them where those hold too few distinct ones.
         low = xs[order[: 4 * int(num_samples)]]

@@ -199,6 +199,7 @@ class _Evaluator:
         self.best_measured: tuple[float, np.ndarray] | None = None
         self.zne: Any = None  # ZNESettings on a sampling backend with zero-noise extrapolation
         self.last_scaled: list[float] = []  # objective at each scale, last evaluation
+        self.last_unfolded: tuple[np.ndarray, np.ndarray] | None = None  # its (indices, probs)
         self.mixed = 0.0
         if backend.exact:
             self.energies = diagonal_energies(qubo)
@@ -289,7 +290,7 @@ class _Evaluator:
 
     def objective(self, theta: np.ndarray) -> float:
         theta = np.asarray(theta, dtype=float).ravel()
-        zne = None if self.backend.exact else self.zne
+        zne = self.zne  # set on sampling backends only
         runs = self.distributions(theta, all_scales=zne is not None)
         idx, probs, energies = runs[0]
         self.last_unfolded = (idx, probs)
@@ -393,14 +394,15 @@ def optimise(
     assert ev.best is not None
     best_value, best_theta, (idx, probs) = ev.best
     zne: dict[str, Any] | None = None
-    if not backend.exact and backend.zne is not None:
+    if ev.zne is not None:
         # Once more at the final point, every scale: the final sample (scale 1) and a record of
         # what the extrapolation saw there.
         final_value = ev.objective(best_theta)
+        assert ev.last_unfolded is not None
         idx, probs = ev.last_unfolded
         zne = {
             "scale_factors": [round(s, 6) for s in ev.scales],
-            "extrapolation": backend.zne.extrapolation,
+            "extrapolation": ev.zne.extrapolation,
             "raw_objective": [float(v) for v in ev.last_scaled],
             "extrapolated_objective": float(final_value),
         }

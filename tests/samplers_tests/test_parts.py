@@ -17,6 +17,7 @@ from optuna_qnas.samplers._qubo._pool import mutate_to_unseen
 from optuna_qnas.samplers._qubo._pool import one_parameter_moves
 from optuna_qnas.samplers._qubo._pool import space_filling
 from optuna_qnas.samplers._qubo._targets import losses
+from optuna_qnas.samplers._qubo._targets import pruned_losses
 from optuna_qnas.solvers import make_solver
 from optuna_qnas.solvers import PenaltySolver
 
@@ -46,6 +47,22 @@ def test_constraint_violations_rank_below_every_feasible_trial_by_how_much() -> 
     values = np.array([[0.0], [5.0], [-1.0], [-2.0]])
     out = losses(values, np.array([True]), np.array([0.0, 0.0, 2.0, 1.0]), _rng())
     assert out[2] > out[3] > out[1] > out[0]  # the best value violates most: ranked last
+
+
+def test_pruned_trials_rank_below_every_finished_one_later_steps_first() -> None:
+    finished = np.array([0.2, -1.0, 0.7])
+    # Stopped at steps 3, 1, 3 and never (no report); values reported last: 0.9, 0.1, 0.5.
+    steps = np.array([3, 1, 3, -1])
+    last = np.array([0.9, 0.1, 0.5, np.nan])
+    down = pruned_losses(finished, steps, last, minimize=True)
+    assert np.all(down > finished.max())
+    assert down[2] < down[0] < down[1] < down[3]  # step 3 (0.5, then 0.9), step 1, no step
+    up = pruned_losses(finished, steps, last, minimize=False)
+    assert up[0] < up[2] < up[1] < up[3]  # maximising: 0.9 is the better step-3 value
+    tied = pruned_losses(finished, np.array([2, 2]), np.array([0.3, 0.3]), minimize=True)
+    assert tied[0] == tied[1] > finished.max()
+    alone = pruned_losses(np.zeros(0), np.array([0, 1]), np.array([1.0, 1.0]), minimize=True)
+    assert alone[1] < alone[0]
 
 
 def test_several_objectives_are_scalarised_onto_the_pareto_front() -> None:

@@ -181,6 +181,50 @@ def test_mixed_space_with_floats_ints_and_odd_categoricals() -> None:
     )
 
 
+class _PruneModelProposals(optuna.pruners.BasePruner):
+    """Prunes every trial after the first ``keep`` at its first report."""
+
+    def __init__(self, keep: int) -> None:
+        self.keep = keep
+
+    def prune(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> bool:
+        return trial.number >= self.keep
+
+
+def test_pruned_trials_inform_the_model() -> None:
+    # Every model proposal is pruned after reporting its value at step 0. A sampler that
+    # fitted finished trials only would fit the same 5 start-up trials at every proposal; with
+    # the pruned ones ranked below them, the fits see every trial and move on.
+    def objective(trial: optuna.Trial) -> float:
+        ops = [OPS.index(trial.suggest_categorical(f"e{i}", OPS)) for i in range(6)]
+        value = float(sum(ops))
+        trial.report(value, 0)
+        if trial.should_prune():
+            raise optuna.TrialPruned()
+        return value
+
+    fitted: list[int] = []
+
+    class Recording(QuantumAnnealingSampler):
+        def _model_proposal(self, study, trial, enc, observed, *args):  # type: ignore[no-untyped-def]
+            fitted.append(len(observed))
+            return super()._model_proposal(study, trial, enc, observed, *args)
+
+    study = optuna.create_study(
+        sampler=Recording(seed=0, n_startup_trials=5), pruner=_PruneModelProposals(keep=5)
+    )
+    study.optimize(objective, n_trials=20)
+    states = [t.state for t in study.trials]
+    assert states.count(TrialState.PRUNED) == 15
+    assert fitted == list(range(5, 20))  # every earlier trial, pruned ones included
+    proposals = [t.system_attrs[ATTR_PREFIX + "proposal"] for t in study.trials[5:]]
+    assert all(p["mode"] == "model" for p in proposals)
+    # The pruned trials carry their reported values, so the model learns which ops are cheap:
+    # the last proposals are better than the start-up design's median.
+    startup = np.median([t.value for t in study.trials[:5]])
+    assert np.mean([t.value for t in study.trials[-5:]]) < startup
+
+
 def test_failed_nan_pruned_and_infinite_trials_do_not_break_it() -> None:
     def objective(trial: optuna.Trial) -> float:
         ops = [trial.suggest_categorical(f"e{i}", OPS) for i in range(3)]

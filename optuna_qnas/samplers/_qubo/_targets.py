@@ -49,3 +49,28 @@ def losses(
         span = np.ptp(loss) if np.ptp(loss) > 0 else 1.0
         loss = np.where(infeasible, top + span * (0.5 + violations / violations.max()), loss)
     return loss
+
+
+def pruned_losses(
+    finished: np.ndarray,  # (n,) the losses of the finished (COMPLETE) trials
+    steps: np.ndarray,  # (k,) per pruned trial, its last reported step (-1: none)
+    last_values: np.ndarray,  # (k,) its last reported value (NaN: none)
+    minimize: bool,
+) -> np.ndarray:  # (k,)
+    """Losses for pruned trials, each above every finished trial's (a pruner stopped them
+    because they trailed), ordered among themselves as Optuna's TPE orders them: the later
+    the step a trial was stopped at, the better, then by its last reported value.
+
+    Only the order matters to the regression, which is fitted on rank-based normal scores;
+    equal steps and values get equal losses.
+    """
+    steps = np.asarray(steps, dtype=float)
+    last = np.asarray(last_values, dtype=float) * (1.0 if minimize else -1.0)
+    last = np.where(np.isnan(last), np.inf, last)
+    finished = np.asarray(finished, dtype=float)
+    top = float(finished.max()) if finished.size else 0.0
+    span = float(np.ptp(finished)) if finished.size and np.ptp(finished) > 0 else 1.0
+    keys = sorted(set(zip((-steps).tolist(), last.tolist())))
+    rank = {key: r for r, key in enumerate(keys)}
+    order = np.array([rank[key] for key in zip((-steps).tolist(), last.tolist())], dtype=float)
+    return top + span * (1.0 + order) / len(keys) if len(keys) else np.zeros(0)

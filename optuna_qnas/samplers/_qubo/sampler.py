@@ -47,6 +47,7 @@ from optuna_qnas.samplers._qubo._propose import ranked_candidates
 from optuna_qnas.samplers._qubo._propose import ranks_by_gain
 from optuna_qnas.samplers._qubo._propose import REGRESSIONS
 from optuna_qnas.samplers._qubo._targets import losses
+from optuna_qnas.samplers._qubo._targets import pruned_losses
 
 
 if TYPE_CHECKING:
@@ -241,7 +242,14 @@ class QUBOSampler(BaseSampler):
         levels_by_number = self._level_cache.levels(study, search_space, enc, others)
         repeats = Counter(tuple(lv.tolist()) for lv in levels_by_number.values())
         seen = set(repeats) | _state.claims(trials, trial.number, enc)
-        observed = [t for t in others if t.state == TrialState.COMPLETE and t.values is not None]
+        # Pruned trials are evidence too (ranked below every finished one): without them a
+        # study whose proposals the pruner keeps stopping would fit the same few trials again.
+        observed = [
+            t
+            for t in others
+            if (t.state == TrialState.COMPLETE and t.values is not None)
+            or t.state == TrialState.PRUNED
+        ]
         incumbent = None
         if len(observed) >= max(self._n_startup_trials, 2):
             ranked, info, state, incumbent = self._model_proposal(
@@ -308,8 +316,7 @@ class QUBOSampler(BaseSampler):
         rng: np.random.RandomState,
     ) -> tuple[list[Candidate], dict[str, Any], dict[str, Any], FrozenTrial]:
         minimize = np.array([d == StudyDirection.MINIMIZE for d in study.directions])
-        violations = [sum(max(0.0, float(c)) for c in t.constraints.values()) for t in observed]
-        loss = losses(np.array([t.values for t in observed]), minimize, np.array(violations), rng)
+        loss = observed_losses(observed, minimize, rng)
         X = enc.encode_levels(np.stack([levels_by_number[t.number] for t in observed]))
         make = self._surrogate or default_surrogate
         model = make(enc.pair_mask())
@@ -338,3 +345,25 @@ class QUBOSampler(BaseSampler):
         if isinstance(model, REGRESSIONS):
             state["log_scales"] = model.log_scales  # warm start of the next evidence fit
         return ranked, info, state, observed[int(np.argmin(loss))]
+
+
+def observed_losses(
+    observed: Sequence[FrozenTrial], minimize: np.ndarray, rng: np.random.RandomState
+) -> np.ndarray:
+    """One loss per observed trial (lower is better): finished trials from their values and
+    constraints (:func:`losses`), pruned ones after them (:func:`pruned_losses`)."""
+    done = np.array([t.state == TrialState.COMPLETE for t in observed])
+    loss = np.empty(len(observed))
+    finished = [t for t in observed if t.state == TrialState.COMPLETE]
+    if finished:
+        violations = [sum(max(0.0, float(c)) for c in t.constraints.values()) for t in finished]
+        values = np.array([t.values for t in finished])
+        loss[done] = losses(values, minimize, np.array(violations), rng)
+    pruned = [t for t in observed if t.state != TrialState.COMPLETE]
+    if pruned:
+        steps = np.array([-1 if t.last_step is None else t.last_step for t in pruned])
+        last = np.array(
+            [np.nan if t.last_step is None else t.intermediate_values[t.last_step] for t in pruned]
+        )
+        loss[~done] = pruned_losses(loss[done], steps, last, bool(minimize[0]))
+    return loss

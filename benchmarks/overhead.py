@@ -47,6 +47,7 @@ PROBLEMS = (
 SAMPLERS = {
     "annealing": lambda seed: QuantumAnnealingSampler(seed=seed),
     "tpe": lambda seed: optuna.samplers.TPESampler(seed=seed),
+    "gp": lambda seed: optuna.samplers.GPSampler(seed=seed),
 }
 
 

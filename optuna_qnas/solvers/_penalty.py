@@ -118,11 +118,13 @@ class PenaltySolver:
             strength = 1.0  # a constant model: any positive penalty
         result: SolverResult | None = None
         next_ratio = ratio
+        seconds = 0.0  # the solves' own times, where the solvers report them
         for attempt in range(self.max_doublings + 1):
             problem = qubo + self.penalty.scaled(strength)
             limit = self.max_child_solves
             solver = self.child if limit is None or attempt < limit else self.fallback
             result = solver.solve(problem, num_samples, int(rng.randint(2**31 - 1)))
+            seconds += float(result.info.get("solve_seconds", 0.0))
             if not has_penalty or result.samples.shape[0] == 0:
                 break
             valid = float(self.feasible(result.samples).mean())
@@ -141,6 +143,8 @@ class PenaltySolver:
             raise RuntimeError(f"The solver {solver!r} returned no samples.")
         result.info["penalty_strength"] = strength
         result.info["next_penalty_ratio"] = next_ratio
+        result.info["solves"] = attempt + 1
+        result.info["solves_seconds"] = round(seconds, 6)
         return result
 
     def __repr__(self) -> str:

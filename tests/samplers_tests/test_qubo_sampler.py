@@ -627,6 +627,11 @@ def test_proposals_carry_the_penalty_strength_over_to_the_next_proposal(
     # there instead of doubling again: fewer solves than the schedule without memory needs.
     assert any(x > DEFAULT_START_RATIO for r in ratios for x in r), ratios
     assert 3 * len(model) <= len(solver.calls)
+    # Each proposal's record counts every solve it made, the retries and the draws included.
+    records = [t.system_attrs.get(_state.DIAGNOSTICS_KEY, {}) for t in study.trials]
+    counted = [r["proposal_solves"] for r in records if r.get("mode") == "model"]
+    assert len(counted) == len(model) and sum(counted) == len(solver.calls)
+    assert any(c > 3 for c in counted)
     forgetful = _CountingSolver()
     real_load = _state.load_state
 

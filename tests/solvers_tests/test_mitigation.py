@@ -117,7 +117,13 @@ def objective(trial: optuna.Trial) -> float:
 
 
 def proposals(study: optuna.Study) -> list[tuple[dict[str, Any], dict[str, Any]]]:
-    timing = {"seconds", "solve_seconds", "solve_cpu_seconds", "sampler_seconds"}
+    timing = {
+        "seconds",
+        "solve_seconds",
+        "solve_cpu_seconds",
+        "sampler_seconds",
+        "proposal_solve_seconds",
+    }
     out = []
     for t in study.trials:
         record = dict(t.system_attrs.get("qnas:proposal", {}))

@@ -138,6 +138,10 @@ def ranked_candidates(
         )
         result = wrapped.solve(qubo, num_samples, rng=rng)
         next_ratios.append(result.info.pop("next_penalty_ratio"))
+        # Every solve of the proposal, the mean's retries and the draws included.
+        info["proposal_solves"] = info.get("proposal_solves", 0) + result.info.pop("solves")
+        total = info.get("proposal_solve_seconds", 0.0) + result.info.pop("solves_seconds")
+        info["proposal_solve_seconds"] = round(total, 6)
         cand = enc.decode_levels(result.samples)
         if k == 0:
             info.update(result.info)

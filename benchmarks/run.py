@@ -417,7 +417,7 @@ SUITES: dict[str, Suite] = {
         ),
         Suite(
             "large-lightning",
-            "macro NAS on scikit-learn digits (a real Trainer per trial, CPU), 150+ bits",
+            "macro NAS on scikit-learn digits (a real Trainer per trial, CPU), 182 bits",
             ("digits-macro",),
             ("annealing", "tpe", "random"),
             tuple(range(5)),

@@ -126,6 +126,7 @@ def ranked_candidates(
     groups: list[tuple[str, np.ndarray]] = []
     next_ratios = []
     draws = solver if draw_solver is None else draw_solver
+    n_solves, solve_seconds = 0, 0.0  # every solve of the proposal: retries and draws included
     for k, qubo in enumerate(qubos):
         wrapped = PenaltySolver(
             solver if k == 0 else draws,
@@ -138,15 +139,15 @@ def ranked_candidates(
         )
         result = wrapped.solve(qubo, num_samples, rng=rng)
         next_ratios.append(result.info.pop("next_penalty_ratio"))
-        # Every solve of the proposal, the mean's retries and the draws included.
-        info["proposal_solves"] = info.get("proposal_solves", 0) + result.info.pop("solves")
-        total = info.get("proposal_solve_seconds", 0.0) + result.info.pop("solves_seconds")
-        info["proposal_solve_seconds"] = round(total, 6)
+        n_solves += result.info.pop("solves")
+        solve_seconds += result.info.pop("solves_seconds")
         cand = enc.decode_levels(result.samples)
         if k == 0:
             info.update(result.info)
             cand = cand[np.argsort(mean_qubo.energies(enc.encode_levels(cand)), kind="stable")]
         groups.append(("mean" if k == 0 else "draw", cand))
+    info["proposal_solves"] = n_solves
+    info["proposal_solve_seconds"] = round(solve_seconds, 6)
     state: dict[str, Any] = {"n_bits": enc.n_bits, "penalty_ratios": next_ratios}
     best_read = groups[0][1][0]
     centres = np.vstack([top_levels, best_read[None, :]])

@@ -64,13 +64,15 @@ def pruned_losses(
     Only the order matters to the regression, which is fitted on rank-based normal scores;
     equal steps and values get equal losses.
     """
-    steps = np.asarray(steps, dtype=float)
     last = np.asarray(last_values, dtype=float) * (1.0 if minimize else -1.0)
-    last = np.where(np.isnan(last), np.inf, last)
+    keys = np.column_stack(
+        [-np.asarray(steps, dtype=float), np.where(np.isnan(last), np.inf, last)]
+    )
+    if not len(keys):
+        return np.zeros(0)
+    # Rank of each distinct (-step, value) row in lexicographic order: equal keys, equal ranks.
+    distinct, rank = np.unique(keys, axis=0, return_inverse=True)
     finished = np.asarray(finished, dtype=float)
     top = float(finished.max()) if finished.size else 0.0
     span = float(np.ptp(finished)) if finished.size and np.ptp(finished) > 0 else 1.0
-    keys = sorted(set(zip((-steps).tolist(), last.tolist())))
-    rank = {key: r for r, key in enumerate(keys)}
-    order = np.array([rank[key] for key in zip((-steps).tolist(), last.tolist())], dtype=float)
-    return top + span * (1.0 + order) / len(keys) if len(keys) else np.zeros(0)
+    return top + span * (1.0 + rank.ravel()) / len(distinct)

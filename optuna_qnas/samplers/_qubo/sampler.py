@@ -352,18 +352,18 @@ def observed_losses(
 ) -> np.ndarray:
     """One loss per observed trial (lower is better): finished trials from their values and
     constraints (:func:`losses`), pruned ones after them (:func:`pruned_losses`)."""
-    done = np.array([t.state == TrialState.COMPLETE for t in observed])
+    done = np.array([t.state == TrialState.COMPLETE for t in observed], dtype=bool)
+    finished = [t for t, d in zip(observed, done) if d]
+    pruned = [t for t, d in zip(observed, done) if not d]
     loss = np.empty(len(observed))
-    finished = [t for t in observed if t.state == TrialState.COMPLETE]
     if finished:
         violations = [sum(max(0.0, float(c)) for c in t.constraints.values()) for t in finished]
         values = np.array([t.values for t in finished])
         loss[done] = losses(values, minimize, np.array(violations), rng)
-    pruned = [t for t in observed if t.state != TrialState.COMPLETE]
     if pruned:
-        steps = np.array([-1 if t.last_step is None else t.last_step for t in pruned])
-        last = np.array(
-            [np.nan if t.last_step is None else t.intermediate_values[t.last_step] for t in pruned]
-        )
-        loss[~done] = pruned_losses(loss[done], steps, last, bool(minimize[0]))
+        steps = [-1 if t.last_step is None else t.last_step for t in pruned]
+        last = [
+            np.nan if t.last_step is None else t.intermediate_values[t.last_step] for t in pruned
+        ]
+        loss[~done] = pruned_losses(loss[done], np.array(steps), np.array(last), bool(minimize[0]))
     return loss

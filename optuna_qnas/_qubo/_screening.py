@@ -15,6 +15,9 @@ in two steps, in time linear in the bits at a fixed number of trials:
 
 The kept pairs are the features of an ordinary :class:`BayesianQuadraticRegression`, whose
 posterior mean and draws are QUBOs with only those couplings: sparse problems for the solvers.
+The predictive that ranks the candidate pool adds a Gaussian process fitted to the regression's
+leave-one-out residuals (:mod:`optuna_qnas._qubo._residual`): what the sparse quadratic model
+cannot express near the evaluated configurations.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ import math
 import numpy as np
 
 from optuna_qnas._qubo._model import QUBO
+from optuna_qnas._qubo._residual import HammingResidual
+from optuna_qnas._qubo._residual import leave_one_out_residuals
 from optuna_qnas._qubo._surrogate import BayesianQuadraticRegression
 
 
@@ -103,6 +108,12 @@ class ScreenedQuadraticRegression:
             Pairs kept however few the trials (and the candidates allow).
         candidate_factor:
             Candidates screened per kept pair.
+        chance_level:
+            Pairs whose screening score is below this multiple of the best score of pure noise
+            are not kept (0: fill the budget).
+        residual:
+            Add the Gaussian process on the leave-one-out residuals to the predictive
+            (``predict`` and ``predict_with_reference``); the QUBOs are the same either way.
     """
 
     def __init__(
@@ -113,12 +124,15 @@ class ScreenedQuadraticRegression:
         min_pairs: int = 64,
         candidate_factor: int = 16,
         chance_level: float = 1.0,
+        residual: bool = True,
     ) -> None:
         self.pair_mask = np.triu(np.asarray(pair_mask, dtype=bool), 1)
         self.pairs_per_trial = int(pairs_per_trial)
         self.min_pairs = int(min_pairs)
         self.candidate_factor = int(candidate_factor)
         self.chance_level = float(chance_level)
+        self.residual = bool(residual)
+        self._residual: HammingResidual | None = None
         self._n_allowed = int(np.count_nonzero(self.pair_mask))
         n = self.pair_mask.shape[0]
         self._linear = BayesianQuadraticRegression(np.zeros((n, n), dtype=bool))
@@ -155,9 +169,14 @@ class ScreenedQuadraticRegression:
         )
         if not mask.any():
             self._model = self._linear
-            return
-        self._model = BayesianQuadraticRegression(mask)
-        self._model.fit(X, y, rng, initial_log_scales=initial_log_scales, optimize=optimize)
+        else:
+            self._model = BayesianQuadraticRegression(mask)
+            self._model.fit(X, y, rng, initial_log_scales=initial_log_scales, optimize=optimize)
+        self._residual = None
+        if self.residual:
+            mean, std = self._model.predict(X)
+            r = leave_one_out_residuals(y, mean, std, self._model.noise_std)
+            self._residual = HammingResidual().fit(X, r)
 
     @property
     def model(self) -> BayesianQuadraticRegression:
@@ -178,12 +197,32 @@ class ScreenedQuadraticRegression:
         return self.model.sample_qubo(rng)
 
     def predict(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return self.model.predict(X)
+        """The regression's predictive plus, with ``residual``, the residual process's."""
+        X = np.atleast_2d(np.asarray(X, dtype=float))
+        mean, std = self.model.predict(X)
+        if self._residual is None:
+            return mean, std
+        r_mean, r_var, _ = self._residual.posterior(X)
+        return mean + r_mean, np.sqrt(np.maximum(std**2 + r_var, 1e-12))
 
     def predict_with_reference(
         self, X: np.ndarray, reference: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
-        return self.model.predict_with_reference(X, reference)
+        """As :meth:`BayesianQuadraticRegression.predict_with_reference`, the residual process
+        (independent of the regression's weights) added to means, variances and covariances."""
+        X = np.atleast_2d(np.asarray(X, dtype=float))
+        ref = np.asarray(reference, dtype=float).reshape(1, -1)
+        mean, std, cov, ref_mean = self.model.predict_with_reference(X, ref[0])
+        if self._residual is None:
+            return mean, std, cov, ref_mean
+        r_mean, r_var, V = self._residual.posterior(np.vstack([X, ref]))
+        r_cov = self._residual.kernel(X, ref)[:, 0] - V[:, :-1].T @ V[:, -1]
+        return (
+            mean + r_mean[:-1],
+            np.sqrt(np.maximum(std**2 + r_var[:-1], 1e-12)),
+            cov + r_cov,
+            ref_mean + float(r_mean[-1]),
+        )
 
     @property
     def noise_std(self) -> float:
@@ -195,4 +234,9 @@ class ScreenedQuadraticRegression:
 
     @property
     def hyperparameters(self) -> dict[str, float]:
-        return self.model.hyperparameters
+        out = dict(self.model.hyperparameters)
+        if self._residual is not None:
+            out["residual_std"] = math.sqrt(self._residual.signal_var)
+            out["residual_length"] = self._residual.length
+            out["residual_noise_std"] = math.sqrt(self._residual.noise_var)
+        return out

@@ -21,7 +21,7 @@ import math
 import numpy as np
 import scipy.linalg
 
-from optuna_qnas._qubo._surrogate import _inverse_from_cholesky
+from optuna_qnas._qubo._surrogate import gaussian_evidence
 
 
 #: Bounds of the fitted scales: log signal std, log length (changed parameters; the upper
@@ -71,13 +71,10 @@ class HammingResidual:
         E = np.exp(-D / ell)
         C = s3 * E
         C[np.diag_indices_from(C)] += se
-        try:
-            L = scipy.linalg.cholesky(C, lower=True, check_finite=False)
-        except np.linalg.LinAlgError:
+        evidence = gaussian_evidence(C, r)
+        if evidence is None:
             return 1e10, np.zeros(3)
-        a = scipy.linalg.cho_solve((L, True), r, check_finite=False)
-        W = _inverse_from_cholesky(L) - np.outer(a, a)
-        f = float(0.5 * r @ a + np.log(np.diag(L)).sum())
+        f, W = evidence
         grad = np.array(
             [(W * E).sum() * s3, 0.5 * (W * (s3 * E * D / ell)).sum(), np.trace(W) * se]
         )

@@ -68,6 +68,20 @@ def normal_scores(y: np.ndarray) -> np.ndarray:
     return ndtri((group_rank[inverse.ravel()] - 0.5) / y.size)
 
 
+def gaussian_evidence(C: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray] | None:
+    """For ``y ~ N(0, C)``: the negative log evidence up to a constant, ``y^T C^-1 y / 2 +
+    log|C| / 2``, and ``W = C^-1 - a a^T`` with ``a = C^-1 y``, from which the gradient in any
+    scale ``v`` of ``C`` is ``tr(W dC/dv) / 2`` (Rasmussen & Williams 2006, eq. 5.9). ``None``
+    when ``C`` is not numerically positive definite."""
+    try:
+        L = scipy.linalg.cholesky(C, lower=True, check_finite=False)
+    except np.linalg.LinAlgError:
+        return None
+    a = scipy.linalg.cho_solve((L, True), y, check_finite=False)
+    f = float(0.5 * y @ a + np.log(np.diag(L)).sum())
+    return f, _inverse_from_cholesky(L) - np.outer(a, a)
+
+
 def _inverse_from_cholesky(L: np.ndarray) -> np.ndarray:
     """``(L L^T)^-1`` from a lower Cholesky factor, by LAPACK's potri (about 3x cheaper than
     solving against the identity)."""
@@ -204,13 +218,10 @@ class BayesianQuadraticRegression:
         s1, s2, sn = (math.exp(2 * v) for v in log_scales)
         C = 1.0 + s1 * G_lin + s2 * G_pair
         C[np.diag_indices_from(C)] += sn
-        try:
-            L = scipy.linalg.cholesky(C, lower=True, check_finite=False)
-        except np.linalg.LinAlgError:
+        evidence = gaussian_evidence(C, y)
+        if evidence is None:
             return 1e10, np.zeros(3)
-        a = scipy.linalg.cho_solve((L, True), y, check_finite=False)
-        f = float(0.5 * y @ a + np.log(np.diag(L)).sum())
-        W = _inverse_from_cholesky(L) - np.outer(a, a)
+        f, W = evidence
         grad = np.array([(W * G_lin).sum() * s1, (W * G_pair).sum() * s2, np.trace(W) * sn])
         return f, grad
 

@@ -54,6 +54,13 @@ def leave_one_out_residuals(
     return (np.asarray(y) - np.asarray(mean)) / shrink
 
 
+def _covariance(E: np.ndarray, signal_var: float, noise_var: float) -> np.ndarray:
+    """The residuals' covariance over trials from their kernel correlations ``E``."""
+    C = signal_var * E
+    C[np.diag_indices_from(C)] += noise_var
+    return C
+
+
 class HammingResidual:
     """Gaussian-process regression of residuals ``r`` on bits ``X`` with an exponential kernel
     in the number of changed parameters; zero-mean prior, scales by maximum evidence."""
@@ -69,9 +76,7 @@ class HammingResidual:
     ) -> tuple[float, np.ndarray]:
         s3, ell, se = math.exp(2 * v[0]), math.exp(v[1]), math.exp(2 * v[2])
         E = np.exp(-D / ell)
-        C = s3 * E
-        C[np.diag_indices_from(C)] += se
-        evidence = gaussian_evidence(C, r)
+        evidence = gaussian_evidence(_covariance(E, s3, se), r)
         if evidence is None:
             return 1e10, np.zeros(3)
         f, W = evidence
@@ -115,8 +120,7 @@ class HammingResidual:
         self.signal_var = math.exp(2 * chosen[0])
         self.length = math.exp(chosen[1])
         self.noise_var = math.exp(2 * chosen[2])
-        C = self.signal_var * np.exp(-D / self.length)
-        C[np.diag_indices_from(C)] += self.noise_var
+        C = _covariance(np.exp(-D / self.length), self.signal_var, self.noise_var)
         self._L = scipy.linalg.cholesky(C, lower=True, check_finite=False)
         self._a = scipy.linalg.cho_solve((self._L, True), r, check_finite=False)
         self._X = X

@@ -17,19 +17,15 @@ pytest.importorskip("qiskit_aer")
 pytest.importorskip("qiskit_ibm_runtime")
 pytest.importorskip("mthree")
 
+from random_qubos import random_qubo
+
 from optuna_qnas import GroverSampler
 from optuna_qnas import QAOASampler
 from optuna_qnas import VQESampler
-from optuna_qnas._qubo import QUBO
 from optuna_qnas.solvers._qiskit import GroverSolver
 from optuna_qnas.solvers._qiskit import QAOASolver
 from optuna_qnas.solvers._qiskit import VQESolver
 from optuna_qnas.solvers._qiskit_backends import gpu_available
-
-
-def random_qubo(n: int, seed: int) -> QUBO:
-    rng = np.random.default_rng(seed)
-    return QUBO.from_dense(rng.normal(size=(n, n)))
 
 
 def total_variation(
@@ -44,7 +40,7 @@ def total_variation(
 
 
 def test_calibration_is_built_once_for_repeated_solves() -> None:
-    qubo = random_qubo(4, 0)
+    qubo = random_qubo(4, 0, offset=False)
     solver = QAOASolver(reps=1, maxiter=4, backend="noisy", shots=256, mitigation="mthree")
     first = solver.solve(qubo, 4, seed=5)
     mitigator = solver.backend.mitigator
@@ -53,7 +49,9 @@ def test_calibration_is_built_once_for_repeated_solves() -> None:
     (qubits,) = mitigator._calibrations
     calibration = mitigator.calibration(qubits)
     for _ in range(2):
-        solver.solve(random_qubo(4, 1), 4, seed=5)  # same seed: same layout, same qubits
+        solver.solve(
+            random_qubo(4, 1, offset=False), 4, seed=5
+        )  # same seed: same layout, same qubits
     assert solver.backend.mitigator is mitigator
     assert mitigator.calibrations_built == 1
     assert mitigator.calibration(qubits) is calibration
@@ -65,7 +63,7 @@ def test_calibration_is_built_once_for_repeated_solves() -> None:
 
 def test_a_seeded_mitigated_solve_is_reproducible_in_a_fresh_solver() -> None:
     # The calibration is seeded, so a fresh solver (with a fresh calibration) repeats a solve.
-    qubo = random_qubo(4, 2)
+    qubo = random_qubo(4, 2, offset=False)
     kwargs: dict[str, Any] = dict(
         reps=1, maxiter=5, backend="noisy", shots=256, mitigation="mthree", warm_start=False
     )
@@ -84,7 +82,7 @@ def test_mitigated_counts_are_closer_to_the_noiseless_distribution() -> None:
     # A 4-qubit QAOA state at fixed angles on FakeManilaV2's noise, 4,000 shots. Measured: total
     # variation distance to the exact distribution 0.11-0.13 raw, 0.06-0.07 mitigated (ratio
     # 0.58-0.64 over seeds 0-3); gate errors remain, so the margin asked for is a ratio of 0.8.
-    qubo = random_qubo(4, 3)
+    qubo = random_qubo(4, 3, offset=False)
     point = [0.8, 0.4]
     exact_bits, exact_probs = QAOASolver(reps=1).distribution(qubo, point)
     raw = QAOASolver(reps=1, backend="noisy", shots=4000)
@@ -102,7 +100,7 @@ def test_mitigation_on_a_fake_backend_object() -> None:
     from qiskit_ibm_runtime.fake_provider import FakeManilaV2
 
     solver = QAOASolver(reps=1, backend=FakeManilaV2(), shots=512, mitigation="mthree")
-    bits, probs = solver.distribution(random_qubo(3, 4), [0.8, 0.4], seed=0)
+    bits, probs = solver.distribution(random_qubo(3, 4, offset=False), [0.8, 0.4], seed=0)
     assert solver.backend.kind == "ibm" and solver.backend.mitigator.calibrations_built == 1
     assert bits.shape[1] == 3 and np.isclose(probs.sum(), 1.0) and np.all(probs >= 0)
 
@@ -239,7 +237,7 @@ def test_gpu_without_a_gpu_says_how_to_get_one(make: Any) -> None:
     "CUDA GPU)",
 )
 def test_gpu_statevector_matches_cpu() -> None:
-    qubo = random_qubo(8, 5)
+    qubo = random_qubo(8, 5, offset=False)
     point = [0.4, 0.7, 0.8, 0.3]
     _, cpu = QAOASolver(reps=2).distribution(qubo, point)
     _, gpu = QAOASolver(reps=2, device="GPU").distribution(qubo, point)

@@ -18,9 +18,10 @@ pytest.importorskip("qiskit_optimization")
 pytest.importorskip("qiskit_aer")
 pytest.importorskip("qiskit_ibm_runtime")
 
+from random_qubos import random_qubo
+
 from optuna_qnas import QAOASampler
 from optuna_qnas import VQESampler
-from optuna_qnas._qubo import QUBO
 from optuna_qnas.solvers._qiskit import GroverSolver
 from optuna_qnas.solvers._qiskit import QAOASolver
 from optuna_qnas.solvers._qiskit import VQESolver
@@ -60,11 +61,6 @@ TIMING_KEYS = {
     "sampler_seconds",
     "proposal_solve_seconds",
 }
-
-
-def random_qubo(n: int, seed: int) -> QUBO:
-    rng = np.random.default_rng(seed)
-    return QUBO.from_dense(rng.normal(size=(n, n)), offset=float(rng.normal()))
 
 
 def objective(trial: optuna.Trial) -> float:

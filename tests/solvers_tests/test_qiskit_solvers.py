@@ -12,16 +12,13 @@ import pytest
 pytest.importorskip("qiskit_optimization")
 pytest.importorskip("qiskit_aer")
 
+from random_qubos import random_qubo
+
 from optuna_qnas._qubo import QUBO
 from optuna_qnas.solvers._qiskit import GroverSolver
 from optuna_qnas.solvers._qiskit import QAOASolver
 from optuna_qnas.solvers._qiskit import qubo_to_quadratic_program
 from optuna_qnas.solvers._qiskit import VQESolver
-
-
-def random_qubo(n: int, seed: int) -> QUBO:
-    rng = np.random.default_rng(seed)
-    return QUBO.from_dense(rng.normal(size=(n, n)), offset=float(rng.normal()))
 
 
 def found_optimum(qubo: QUBO, result) -> bool:

@@ -10,6 +10,7 @@ count towards the budget.
 from __future__ import annotations
 
 from collections.abc import Sequence
+import logging
 import os
 from typing import Any
 
@@ -90,9 +91,38 @@ def make_storage(storage: str | BaseStorage | None, *, create: bool = True) -> B
             "(e.g. sqlite:///results.db or postgresql://user:password@host:5432/db) and that "
             "the server is running."
         ) from None
+    _quiet_cursor_errors_on_interrupt(opened)
     if engine_kwargs:
         _use_wal(opened)
     return opened
+
+
+def _raised_during_interrupt(record: logging.LogRecord) -> bool:
+    """Whether the record's exception was raised while a ``KeyboardInterrupt`` was handled."""
+    exc = record.exc_info[1] if record.exc_info else None
+    while exc is not None:
+        if isinstance(exc, KeyboardInterrupt):
+            return True
+        exc = exc.__context__
+    return False
+
+
+def _drop_cursor_errors_on_interrupt(record: logging.LogRecord) -> bool:
+    return not (record.getMessage() == "Error closing cursor" and _raised_during_interrupt(record))
+
+
+def _quiet_cursor_errors_on_interrupt(storage: optuna.storages.RDBStorage) -> None:
+    """Keep Ctrl-C during a query from printing SQLAlchemy's "Error closing cursor" traceback.
+
+    When the interrupt lands inside a fetch, SQLAlchemy closes the cursor, the close fails, and
+    the pool's logger prints that failure with the whole traceback before the interrupt reaches
+    the comparison, which then stops cleanly. The record is dropped only when its exception
+    arose while a ``KeyboardInterrupt`` was handled; any other cursor error is still logged.
+    """
+    pool_logger: Any = storage.engine.pool.logger  # a Logger, or SQLAlchemy's adapter of one
+    logger = logging.getLogger(getattr(pool_logger, "logger", pool_logger).name)
+    if _drop_cursor_errors_on_interrupt not in logger.filters:
+        logger.addFilter(_drop_cursor_errors_on_interrupt)
 
 
 def _sqlite_path(url: str) -> str | None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -17,6 +19,7 @@ import pytest
 from optuna_qnas.compare import compare_samplers
 from optuna_qnas.compare import load_comparison
 from optuna_qnas.compare._storage import INTERRUPTED_ATTR
+from optuna_qnas.compare._storage import make_storage
 from optuna_qnas.compare._storage import SEGMENTS_ATTR
 from optuna_qnas.compare._task import resume_seed
 
@@ -245,3 +248,28 @@ def test_a_failing_sampler_stops_the_run_instead_of_failing_trials(tmp_path):
     assert "cmaes is not installed" in trials[2].user_attrs["fail_reason"]
     (run,) = load_comparison(url).runs
     assert len(run.values) == 2 and not run.finished
+
+
+def _log_cursor_close_failure(storage, during_interrupt: bool) -> None:
+    """What SQLAlchemy does when closing a cursor fails: log it through the pool's logger."""
+    try:
+        if during_interrupt:
+            raise KeyboardInterrupt
+        raise RuntimeError("no interrupt")
+    except BaseException:
+        try:
+            raise sqlite3.ProgrammingError("Cannot operate on a closed cursor.")
+        except Exception:
+            storage.engine.pool.logger.error("Error closing cursor", exc_info=True)
+
+
+def test_ctrl_c_inside_a_query_logs_no_cursor_traceback(tmp_path, caplog):
+    # Ctrl-C during a fetch made SQLAlchemy print "Error closing cursor" with a traceback before
+    # the clean "interrupted" message; that record is dropped, other cursor errors are not.
+    storage = make_storage(f"sqlite:///{tmp_path}/quiet.db")
+    with caplog.at_level(logging.WARNING):
+        _log_cursor_close_failure(storage, during_interrupt=True)
+    assert not [r for r in caplog.records if r.getMessage() == "Error closing cursor"]
+    with caplog.at_level(logging.WARNING):
+        _log_cursor_close_failure(storage, during_interrupt=False)
+    assert [r for r in caplog.records if r.getMessage() == "Error closing cursor"]

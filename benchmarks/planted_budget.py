@@ -72,6 +72,21 @@ def minimise_ising(n: int, edges: np.ndarray, couplings: np.ndarray, seed: int) 
     return np.array([best[i] for i in range(n)], dtype=float)
 
 
+def scored_minimum(
+    inst: PlantedInstance, edges: np.ndarray, couplings: np.ndarray, rng: np.random.Generator
+) -> dict[str, float]:
+    """The true energy of the annealer's best read on ``couplings`` over ``edges``, and its gap
+    ``(E - E_0) / |E_0|``."""
+    spins = minimise_ising(inst.n_variables, edges, couplings, int(rng.integers(2**31)))
+    energy = inst.energy((spins + 1) / 2)
+    return {"energy": energy, "gap": gap(inst, energy)}
+
+
+def gap(inst: PlantedInstance, energy: float) -> float:
+    """How far ``energy`` lies above the planted ground state, relative to it."""
+    return (energy - inst.ground_energy) / abs(inst.ground_energy)
+
+
 def fit_couplings(S: np.ndarray, y: np.ndarray, edges: np.ndarray) -> np.ndarray:
     """Least-squares couplings on the pair products ``s_a s_b`` of ``edges`` (minimum norm when
     the evaluations are fewer than the pairs)."""
@@ -98,10 +113,7 @@ def learner_gap(
     S = rng.choice([-1.0, 1.0], size=(n_evals, N))
     y = inst.energies((S + 1) / 2) + NOISE_STD * rng.normal(size=n_evals)
     edges = screen(S, y, len(inst.couplings)) if screened else inst.edges
-    J = fit_couplings(S, y, edges)
-    spins = minimise_ising(N, edges, J, int(rng.integers(2**31)))
-    energy = inst.energy((spins + 1) / 2)
-    out = {"energy": energy, "gap": (energy - inst.ground_energy) / abs(inst.ground_energy)}
+    out = scored_minimum(inst, edges, fit_couplings(S, y, edges), rng)
     if screened:
         true = {tuple(sorted(e)) for e in inst.edges.tolist()}
         out["recall"] = sum(tuple(sorted(e)) in true for e in edges.tolist()) / len(true)
@@ -110,9 +122,7 @@ def learner_gap(
 
 def exact_minimum(inst: PlantedInstance, rng: np.random.Generator) -> dict[str, float]:
     """The annealer on the true couplings: the floor that the minimiser sets for the learners."""
-    spins = minimise_ising(inst.n_variables, inst.edges, inst.couplings, int(rng.integers(2**31)))
-    energy = inst.energy((spins + 1) / 2)
-    return {"energy": energy, "gap": (energy - inst.ground_energy) / abs(inst.ground_energy)}
+    return scored_minimum(inst, inst.edges, inst.couplings, rng)
 
 
 def descent(inst: PlantedInstance, rng: np.random.Generator) -> dict[str, float]:
@@ -140,7 +150,7 @@ def descent(inst: PlantedInstance, rng: np.random.Generator) -> dict[str, float]
     return {
         "evaluations": evals,
         "energy": energy,
-        "gap": (energy - inst.ground_energy) / abs(inst.ground_energy),
+        "gap": gap(inst, energy),
         **at,
         "bits": ((s + 1) // 2).astype(int).tolist(),
     }
@@ -188,7 +198,7 @@ def main() -> None:
             row = {
                 "variables": size,
                 "learner": learner,
-                "evaluations": float(evals),
+                "evaluations": evals,
                 "gap_mean": float(np.mean(gaps)),
                 "gap_min": float(np.min(gaps)),
                 "gap_max": float(np.max(gaps)),

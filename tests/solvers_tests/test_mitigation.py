@@ -48,10 +48,8 @@ def test_calibration_is_built_once_for_repeated_solves() -> None:
     assert mitigator.calibrations_built == 1
     (qubits,) = mitigator._calibrations
     calibration = mitigator.calibration(qubits)
-    for _ in range(2):
-        solver.solve(
-            random_qubo(4, 1, offset=False), 4, seed=5
-        )  # same seed: same layout, same qubits
+    for _ in range(2):  # same seed: same layout, same qubits
+        solver.solve(random_qubo(4, 1, offset=False), 4, seed=5)
     assert solver.backend.mitigator is mitigator
     assert mitigator.calibrations_built == 1
     assert mitigator.calibration(qubits) is calibration
